@@ -1,0 +1,95 @@
+"""The article model shared by every layer."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from archive.categories import normalize_category
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One parsed news article."""
+
+    id: str
+    title: str
+    body: str  # paragraphs separated by one blank line
+    category: str = "uncategorized"
+    published: datetime | None = None  # timezone-aware; never guessed from file times
+    authors: tuple[str, ...] = ()
+    source: str = ""
+    url: str = ""
+    language: str = ""
+    tags: tuple[str, ...] = ()
+    summary: str = ""
+    path: str = ""
+    content_hash: str = field(default="", compare=False)
+
+    @property
+    def paragraphs(self) -> list[str]:
+        """Return the body split into paragraphs."""
+        return [p for p in self.body.split("\n\n") if p.strip()]
+
+
+def content_hash(title: str, body: str) -> str:
+    """Return a digest of the title and the paragraphs, blind to spacing inside a paragraph."""
+    paragraphs = (_WHITESPACE.sub(" ", p).strip() for p in [title, *body.split("\n\n")])
+    return hashlib.sha256("\n\n".join(paragraphs).encode("utf-8")).hexdigest()
+
+
+def join_paragraphs(paragraphs: list[str]) -> str:
+    """Join cleaned, non-empty paragraphs with blank lines."""
+    cleaned = (_WHITESPACE.sub(" ", p).strip() for p in paragraphs)
+    return "\n\n".join(p for p in cleaned if p)
+
+
+def make_article(
+    *,
+    title: str,
+    body: str,
+    relative_path: str,
+    url: str = "",
+    category: str | None = None,
+    published: datetime | None = None,
+    authors: tuple[str, ...] | list[str] = (),
+    source: str = "",
+    language: str = "",
+    tags: tuple[str, ...] | list[str] = (),
+    summary: str = "",
+) -> Article:
+    """Build an Article with its id, hash and normalized category derived consistently."""
+    title = _WHITESPACE.sub(" ", title).strip()
+    return Article(
+        id=url or relative_path,
+        title=title,
+        body=body,
+        category=normalize_category(category),
+        published=published,
+        authors=_unique(authors),
+        source=source.strip(),
+        url=url,
+        language=language.strip().lower(),
+        tags=_unique(t.strip().lower() for t in tags),
+        summary=summary.strip(),
+        path=relative_path,
+        content_hash=content_hash(title, body),
+    )
+
+
+def _unique(values) -> tuple[str, ...]:
+    """Return the non-empty values in first-seen order without repeats."""
+    seen: dict[str, None] = {}
+    for value in values:
+        value = _WHITESPACE.sub(" ", value).strip()
+        if value and value.casefold() not in {s.casefold() for s in seen}:
+            seen[value] = None
+    return tuple(seen)
+
+
+class ParseError(ValueError):
+    """A file that cannot become an article; the message is the reason shown to the user."""

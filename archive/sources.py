@@ -1,0 +1,154 @@
+"""Find article files under the user's folders and read each into an Article, or a reason to skip it."""
+
+from __future__ import annotations
+
+import codecs
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from archive.encoding import decode_bytes
+from archive.model import Article, ParseError
+from archive.text import parse_text
+
+TEXT_EXTENSIONS = frozenset({".txt", ".text", ".md"})
+HTML_EXTENSIONS = frozenset({".html", ".htm", ".xhtml", ".shtml"})
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+# Files that travel with collections but describe them rather than being articles.
+NOT_ARTICLES = frozenset({"readme", "license", "licence", "copying", "changelog", "provenance", "authors", "notice"})
+_SNIFF_BYTES = 8192
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A candidate article file found under a source folder."""
+
+    path: Path  # absolute
+    relative_path: str  # relative to the source root, with forward slashes
+    folder_category: str | None  # the parent folder's name when nested under the root
+    mtime_ns: int
+    size: int
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that was not indexed, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A file whose article text is already indexed under another id."""
+
+    path: str
+    duplicate_of: str
+
+
+def find_files(sources: Iterable[Path]) -> Iterator[SourceFile | Skipped]:
+    """Yield every visible file under the given files and folders, in a stable order."""
+    for source in sources:
+        source = Path(os.path.abspath(Path(source).expanduser()))
+        if source.is_file():
+            yield from _source_file(source, source.parent)
+        elif source.is_dir():
+            for folder, dirnames, filenames in os.walk(source):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for name in sorted(filenames):
+                    if not name.startswith("."):
+                        yield from _source_file(Path(folder) / name, source)
+        else:
+            yield Skipped(str(source), "not found")
+
+
+def _source_file(path: Path, root: Path) -> Iterator[SourceFile | Skipped]:
+    """Describe one file, or say why it cannot be read."""
+    try:
+        stat = path.stat()
+    except OSError as error:
+        yield Skipped(str(path), _os_reason(error))
+        return
+    relative = path.relative_to(root)
+    folder = relative.parent.name if relative.parent != Path(".") else None
+    yield SourceFile(path, relative.as_posix(), folder, stat.st_mtime_ns, stat.st_size)
+
+
+def read_article(source: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+    """Read and parse one file; raise ParseError with the reason it is not an article."""
+    extension = source.path.suffix.lower()
+    if source.path.stem.lower() in NOT_ARTICLES:
+        raise ParseError("collection documentation, not an article")
+    if extension and extension not in TEXT_EXTENSIONS | HTML_EXTENSIONS:
+        raise ParseError(f"unsupported file type ({extension})")
+    if source.size > max_bytes:
+        raise ParseError(f"larger than the {max_bytes // 1024 // 1024} MB limit")
+    try:
+        data = source.path.read_bytes()
+    except OSError as error:
+        raise ParseError(_os_reason(error)) from error
+    if not data.strip():
+        raise ParseError("empty file")
+    if _looks_binary(data[:_SNIFF_BYTES]):
+        raise ParseError("binary file, not text")
+    if extension in HTML_EXTENSIONS or (not extension and _looks_like_html(data[:_SNIFF_BYTES])):
+        from archive.html import parse_html  # trafilatura is slow to import; plain-text runs never need it
+
+        article = parse_html(data, relative_path=source.relative_path, folder_category=source.folder_category)
+    else:
+        article = parse_text(decode_bytes(data), relative_path=source.relative_path, folder_category=source.folder_category)
+    return replace(article, path=str(source.path))
+
+
+def read_sources(sources: Iterable[Path], max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Article | Skipped]:
+    """Yield an Article or a Skipped for every file under the sources."""
+    for found in find_files(sources):
+        if isinstance(found, Skipped):
+            yield found
+            continue
+        try:
+            yield read_article(found, max_bytes)
+        except ParseError as error:
+            yield Skipped(str(found.path), str(error))
+
+
+def drop_duplicates(
+    items: Iterable[Article | Skipped], known_hashes: dict[str, str] | None = None
+) -> Iterator[Article | Skipped | Duplicate]:
+    """Pass items through, replacing articles whose text or id was already seen by a Duplicate."""
+    seen_hashes = dict(known_hashes or {})
+    seen_ids: set[str] = set()
+    for item in items:
+        if not isinstance(item, Article):
+            yield item
+        elif item.content_hash in seen_hashes:
+            yield Duplicate(item.path, seen_hashes[item.content_hash])
+        elif item.id in seen_ids:
+            yield Skipped(item.path, f"another file already has the id {item.id!r}")
+        else:
+            seen_hashes[item.content_hash] = item.id
+            seen_ids.add(item.id)
+            yield item
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Tell whether the first bytes look like a binary format rather than text."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    return b"\x00" in head
+
+
+def _looks_like_html(head: bytes) -> bool:
+    """Tell whether an extension-less file is an HTML page."""
+    lowered = head.lstrip()[:1024].lower()
+    return lowered.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<html" in lowered
+
+
+def _os_reason(error: OSError) -> str:
+    """Describe a file-system error in words a user understands."""
+    if isinstance(error, FileNotFoundError):
+        return "disappeared before it could be read"
+    if isinstance(error, PermissionError):
+        return "unreadable: permission denied"
+    return f"unreadable: {error.strerror or error}"

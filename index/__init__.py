@@ -1,0 +1,1 @@
+"""Everything Whoosh: the schema, building and updating the index, searching and facets."""

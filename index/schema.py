@@ -1,0 +1,68 @@
+"""The Whoosh schema, and the conversion between Articles and index documents."""
+
+from __future__ import annotations
+
+from datetime import timezone
+
+from whoosh.analysis import RegexTokenizer
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+
+from archive.model import Article
+from index.analysis import spelling_analyzer, text_analyzer
+
+# Fields shown as facets, in display order; each holds exact, untokenized values.
+FACET_FIELDS = ("category", "source", "authors", "year", "tags")
+MULTI_VALUED_FIELDS = frozenset({"authors", "tags"})
+SEPARATOR = "\x1f"  # between values of a multi-valued field; never typed in a name or a tag
+
+
+def build_schema() -> Schema:
+    """Return the schema of the archive index."""
+    analyzer = text_analyzer()
+    whole_values = RegexTokenizer(f"[^{SEPARATOR}]+")
+    return Schema(
+        id=ID(unique=True, stored=True),
+        title=TEXT(analyzer=analyzer, stored=True, field_boost=1.0),
+        body=TEXT(analyzer=analyzer, stored=True),
+        spelling=TEXT(analyzer=spelling_analyzer(), phrase=False),
+        summary=STORED(),
+        category=ID(stored=True),
+        source=ID(stored=True),
+        authors=KEYWORD(stored=True, analyzer=whole_values),
+        tags=KEYWORD(stored=True, analyzer=whole_values),
+        published=DATETIME(stored=True, sortable=True),
+        year=ID(stored=True),
+        month=ID(stored=True),
+        language=ID(stored=True),
+        url=ID(stored=True),
+        path=ID(stored=True),
+        mtime_ns=STORED(),
+        content_hash=ID(stored=True),
+    )
+
+
+def article_to_document(article: Article, mtime_ns: int = 0) -> dict:
+    """Return the fields Whoosh indexes for an article."""
+    document = {
+        "id": article.id,
+        "title": article.title,
+        "body": article.body,
+        "spelling": f"{article.title}\n{article.body}",
+        "summary": article.summary,
+        "category": article.category,
+        "authors": SEPARATOR.join(article.authors),
+        "tags": SEPARATOR.join(article.tags),
+        "language": article.language,
+        "url": article.url,
+        "path": article.path,
+        "mtime_ns": mtime_ns,
+        "content_hash": article.content_hash,
+    }
+    if article.source:
+        document["source"] = article.source
+    if article.published:
+        # Whoosh stores naive datetimes; ours are all UTC so they sort and filter correctly.
+        document["published"] = article.published.astimezone(timezone.utc).replace(tzinfo=None)
+        document["year"] = f"{article.published.year:04d}"
+        document["month"] = f"{article.published.year:04d}-{article.published.month:02d}"
+    return document

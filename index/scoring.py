@@ -1,0 +1,26 @@
+"""Ranking: BM25F with the standard Robertson idf."""
+
+from __future__ import annotations
+
+from math import log
+
+from whoosh.scoring import BM25F
+
+# A word in the title says more about what an article is about than the same word in the body.
+FIELD_BOOSTS = {"title": 2.0, "body": 1.0}
+
+
+class RobertsonBM25F(BM25F):
+    """BM25F whose idf is Robertson–Spärck Jones' (as in Lucene), not Whoosh's log(N/(n+1))+1."""
+
+    def idf(self, searcher, fieldname, text):
+        """Return log(1 + (N - n + 0.5) / (n + 0.5)) over the whole index."""
+        parent = searcher.get_parent()
+        documents = parent.doc_count_all()
+        frequency = parent.doc_frequency(fieldname, text)
+        return log(1 + (documents - frequency + 0.5) / (frequency + 0.5))
+
+
+def ranking_model() -> RobertsonBM25F:
+    """Return the weighting model the archive ranks with."""
+    return RobertsonBM25F(B=0.75, K1=1.2)

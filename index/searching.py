@@ -1,0 +1,234 @@
+"""Search the archive: ranked, highlighted hits with facet counts, as plain frozen dataclasses."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from markupsafe import Markup, escape
+from whoosh import query as wq
+from whoosh.highlight import ContextFragmenter, HtmlFormatter
+
+from index.facets import Facet, count_facets, resolve_values, selection_documents
+from index.querying import DateRange, ParsedQuery, describe_query, parse_query
+from index.schema import FACET_FIELDS, SEPARATOR
+from index.snapshot import Snapshot
+
+SORTS = ("relevance", "newest", "oldest")
+MAX_PER_PAGE = 100
+SNIPPET_CHARACTERS = 240
+FACET_LIMIT = 10
+# Longer "words" are not typos of real words, and the edit-distance search grows with their length.
+MAX_SPELLING_WORD = 30
+_ADJACENT_MARKS = re.compile(r"</mark>(\s+)<mark>")
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What the user asked for: a query string, facet selections, a date range, a sort and a page."""
+
+    query: str = ""
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 10
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One article in a result list."""
+
+    id: str
+    title: str
+    snippet: Markup  # escaped text with <mark> around the matched words
+    category: str
+    published: datetime | None
+    source: str
+    url: str
+    authors: tuple[str, ...]
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One page of results, with everything a results page shows."""
+
+    total: int
+    hits: tuple[Hit, ...]
+    facets: tuple[Facet, ...]
+    page: int
+    per_page: int
+    page_count: int
+    sort: str
+    suggestion: str | None  # a better-spelled query, when there is one
+    understood: str  # the words part of the query as the archive read it
+    notes: tuple[str, ...]  # how filters and odd syntax in the query were read
+    filters: Mapping[str, tuple[str, ...]]  # every active facet selection, from the form and the query
+    date_range: DateRange | None
+    elapsed_ms: float
+
+
+def search(snapshot: Snapshot, request: SearchRequest) -> SearchResult:
+    """Run a search request against a snapshot of the index."""
+    started = time.perf_counter()
+    with snapshot.lock:
+        result = _search(snapshot, request, started)
+    return result
+
+
+def _search(snapshot: Snapshot, request: SearchRequest, started: float) -> SearchResult:
+    """Search while holding the snapshot's lock."""
+    parsed = parse_query(request.query, snapshot.schema)
+    filters = _merge_filters(snapshot, request.filters, parsed.filters)
+    selections = {name: selection_documents(snapshot, name, values) for name, values in filters.items()}
+    narrowed = snapshot.all_documents()
+    for name, values in parsed.exclusions.items():
+        narrowed = narrowed - selection_documents(snapshot, name, resolve_values(snapshot, name, values))
+    date_range = _combine_dates(request, parsed)
+    if date_range:
+        narrowed = narrowed & snapshot.documents_between(*date_range.bounds())
+
+    matches = narrowed if parsed.text_query is None else frozenset(snapshot.searcher.docs_for_query(parsed.text_query)) & narrowed
+    final = matches
+    for documents in selections.values():
+        final = final & documents
+    total = len(final)
+
+    per_page = min(max(request.per_page, 1), MAX_PER_PAGE)
+    page_count = max(1, math.ceil(total / per_page))
+    page = min(max(request.page, 1), page_count)
+    sort = request.sort if request.sort in SORTS else "relevance"
+    if parsed.text_query is None and sort == "relevance":
+        sort = "newest"  # with no words there is nothing to rank by
+    hits = _page_of_hits(snapshot, parsed.text_query, final, sort, page, per_page) if total else ()
+
+    return SearchResult(
+        total=total,
+        hits=hits,
+        facets=count_facets(snapshot, matches, selections, filters, FACET_LIMIT),
+        page=page,
+        per_page=per_page,
+        page_count=page_count,
+        sort=sort,
+        suggestion=suggest_spelling(snapshot, parsed),
+        understood=describe_query(parsed.text_query),
+        notes=parsed.understood,
+        filters=filters,
+        date_range=date_range,
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def _page_of_hits(
+    snapshot: Snapshot, text_query: wq.Query | None, documents: frozenset[int], sort: str, page: int, per_page: int
+) -> tuple[Hit, ...]:
+    """Return one page of hits, ranked or sorted by date, with highlighted snippets."""
+    sorting = {}
+    if sort != "relevance":
+        sorting = {"sortedby": "published", "reverse": sort == "newest"}
+    results = snapshot.searcher.search_page(
+        text_query or wq.Every(), page, pagelen=per_page, filter=set(documents), terms=text_query is not None, **sorting
+    )
+    results.results.fragmenter = ContextFragmenter(maxchars=SNIPPET_CHARACTERS, surround=60)
+    results.results.formatter = MarkFormatter()
+    return tuple(_hit(hit, text_query is not None) for hit in results)
+
+
+def _hit(hit, highlight: bool) -> Hit:
+    """Turn a Whoosh hit into a Hit with a snippet."""
+    fields = hit.fields()
+    snippet = hit.highlights("body", top=2) if highlight else ""
+    return Hit(
+        id=fields["id"],
+        title=fields.get("title", ""),
+        snippet=Markup(_ADJACENT_MARKS.sub(r"\1", snippet)) if snippet else _opening(fields),
+        category=fields.get("category", ""),
+        published=_aware(fields.get("published")),
+        source=fields.get("source", ""),
+        url=fields.get("url", ""),
+        authors=split_values(fields.get("authors", "")),
+        score=float(hit.score or 0.0),
+    )
+
+
+class MarkFormatter(HtmlFormatter):
+    """Whoosh's HTML formatter (which escapes the text) marking matches with <mark>."""
+
+    between = " … "
+
+    def format_token(self, text, token, replace=False):
+        """Wrap one matched word in <mark>."""
+        return f"<mark>{escape(self._text(token.text) if replace else text[token.startchar:token.endchar])}</mark>"
+
+    def _text(self, text):
+        """Escape the text between matches."""
+        return str(escape(text))
+
+
+def suggest_spelling(snapshot: Snapshot, parsed: ParsedQuery) -> str | None:
+    """Return the query with misspelled words replaced by close, frequent words of the archive."""
+    reader = snapshot.searcher.reader()
+    corrector = None
+    replaced = False
+    corrected = []
+    for word in parsed.words:
+        lowered = word.lower()
+        if (
+            word in ("OR", "AND", "NOT")
+            or not 3 <= len(lowered) <= MAX_SPELLING_WORD
+            or lowered.isdigit()
+            or reader.doc_frequency("spelling", lowered)
+        ):
+            corrected.append(word)
+            continue
+        corrector = corrector or reader.corrector("spelling")
+        suggestions = corrector.suggest(lowered, limit=1, maxdist=2, prefix=1)
+        corrected.append(suggestions[0] if suggestions else word)
+        replaced = replaced or bool(suggestions)
+    return " ".join(corrected) if replaced else None
+
+
+def split_values(stored: str) -> tuple[str, ...]:
+    """Split a stored multi-valued field into its values."""
+    return tuple(value for value in stored.split(SEPARATOR) if value)
+
+
+def _merge_filters(
+    snapshot: Snapshot, chosen: Mapping[str, tuple[str, ...]], typed: Mapping[str, tuple[str, ...]]
+) -> dict[str, tuple[str, ...]]:
+    """Combine selections from the form with field:value filters typed in the query."""
+    merged: dict[str, tuple[str, ...]] = {}
+    for name in FACET_FIELDS + ("language",):
+        values = tuple(chosen.get(name, ())) + tuple(typed.get(name, ()))
+        if values:
+            merged[name] = resolve_values(snapshot, name, values)
+    return merged
+
+
+def _combine_dates(request: SearchRequest, parsed: ParsedQuery) -> DateRange | None:
+    """Return the date range from the form, else from the query."""
+    if request.date_from or request.date_to:
+        start, end = request.date_from, request.date_to
+        if start and end and start > end:
+            start, end = end, start
+        return DateRange(start, end)
+    return parsed.date_range
+
+
+def _opening(fields: Mapping) -> Markup:
+    """Return the start of the summary or body, escaped, for hits without a highlighted match."""
+    text = " ".join((fields.get("summary") or fields.get("body", "")).split())
+    if len(text) > SNIPPET_CHARACTERS:
+        text = text[:SNIPPET_CHARACTERS].rsplit(" ", 1)[0] + " …"
+    return escape(text)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Return a stored naive UTC datetime as timezone-aware."""
+    return value.replace(tzinfo=timezone.utc) if value else None

@@ -1,0 +1,88 @@
+"""An open view of the live index, with the caches that make faceted search fast."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from whoosh import query as wq
+from whoosh.index import Index
+from whoosh.searching import Searcher
+
+from index.scoring import ranking_model
+from index.storage import IndexLocation
+
+
+class Snapshot:
+    """One Whoosh searcher and the per-value document sets computed from it.
+
+    Whoosh rebuilds a `filter=` set on every query; caching the sets here, for as long as this
+    searcher lives, is what keeps faceted search fast on large archives.
+    """
+
+    def __init__(self, index: Index, version: str):
+        self.version = version
+        self.searcher: Searcher = index.searcher(weighting=ranking_model())
+        self.lock = threading.Lock()  # Whoosh searchers are not safe to share between threads
+        self._all_documents: frozenset[int] | None = None
+        self._value_documents: dict[str, dict[str, frozenset[int]]] = {}
+        self._date_documents: dict[tuple, frozenset[int]] = {}
+
+    @property
+    def schema(self):
+        """Return the schema of the index."""
+        return self.searcher.schema
+
+    def all_documents(self) -> frozenset[int]:
+        """Return the numbers of all live (not deleted) documents."""
+        if self._all_documents is None:
+            self._all_documents = frozenset(self.searcher.reader().all_doc_ids())
+        return self._all_documents
+
+    def value_documents(self, fieldname: str) -> dict[str, frozenset[int]]:
+        """Return, for each value of a facet field, the documents holding it."""
+        if fieldname not in self._value_documents:
+            reader = self.searcher.reader()
+            live = self.all_documents()
+            table = {}
+            for value in reader.field_terms(fieldname):
+                documents = frozenset(reader.postings(fieldname, value).all_ids()) & live
+                if documents:
+                    table[value] = documents
+            self._value_documents[fieldname] = table
+        return self._value_documents[fieldname]
+
+    def documents_between(self, start: datetime | None, end: datetime | None) -> frozenset[int]:
+        """Return the documents published in [start, end)."""
+        key = (start, end)
+        if key not in self._date_documents:
+            found = self.searcher.docs_for_query(wq.DateRange("published", start, end, endexcl=True))
+            self._date_documents[key] = frozenset(found) & self.all_documents()
+        return self._date_documents[key]
+
+    def close(self) -> None:
+        """Release the searcher's files."""
+        self.searcher.close()
+
+
+@dataclass
+class LiveIndex:
+    """Hands out a Snapshot of the newest published index, reopening after a rebuild or update."""
+
+    location: IndexLocation
+
+    def __post_init__(self) -> None:
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def snapshot(self) -> Snapshot:
+        """Return a snapshot of the live index; raise IndexMissing when there is none."""
+        with self._lock:
+            current = self._snapshot
+            version = self.location.version()
+            if current is not None and current.version == version and current.searcher.up_to_date():
+                return current
+            # The old snapshot is left to the garbage collector: a request may still be using it.
+            self._snapshot = Snapshot(self.location.open(), version)
+            return self._snapshot

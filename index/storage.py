@@ -1,0 +1,109 @@
+"""Where the index lives: generations switched atomically, and the one-writer lock."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from whoosh.index import EmptyIndexError, Index, exists_in, open_dir
+
+CURRENT_FILE = "CURRENT"
+LOCK_FILE = "write.lock"
+GENERATION_PREFIX = "gen-"
+
+
+class IndexMissing(Exception):
+    """There is no usable index at the location yet."""
+
+
+class IndexBusy(Exception):
+    """Another process is rebuilding or updating the index."""
+
+
+@dataclass(frozen=True)
+class IndexLocation:
+    """An index folder holding generations of the Whoosh index and a pointer to the live one."""
+
+    root: Path
+
+    def current_generation(self) -> Path | None:
+        """Return the folder of the live generation, or None when nothing was published."""
+        try:
+            name = (self.root / CURRENT_FILE).read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        return self.root / name if name else None
+
+    def version(self) -> str:
+        """Return a token that changes whenever a new generation is published."""
+        generation = self.current_generation()
+        return generation.name if generation else ""
+
+    def open(self) -> Index:
+        """Open the live generation; raise IndexMissing with the command that fixes it."""
+        generation = self.current_generation()
+        if generation is None or not exists_in(str(generation)):
+            raise IndexMissing(f"No index at {self.root}. Build one with: archive rebuild")
+        try:
+            return open_dir(str(generation))
+        except (EmptyIndexError, OSError, ValueError) as error:
+            raise IndexMissing(f"The index at {self.root} is unreadable ({error}). Rebuild it with: archive rebuild") from error
+
+    def new_generation(self) -> Path:
+        """Create an empty folder for a generation being built."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        generation = self.root / f"{GENERATION_PREFIX}{time.time_ns()}"
+        generation.mkdir()
+        return generation
+
+    def publish(self, generation: Path) -> None:
+        """Make a built generation live in one atomic step, then remove old ones."""
+        previous = self.current_generation()
+        pointer = self.root / f"{CURRENT_FILE}.tmp"
+        with open(pointer, "w", encoding="utf-8") as handle:
+            handle.write(generation.name)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(pointer, self.root / CURRENT_FILE)
+        # The previous generation stays: searchers opened before the switch may still read from it.
+        self.remove_generations(keep={generation, previous})
+
+    def remove_generations(self, keep: set[Path | None]) -> None:
+        """Delete generation folders not in keep, such as debris of an interrupted rebuild."""
+        if not self.root.is_dir():
+            return
+        for folder in self.root.iterdir():
+            if folder.name.startswith(GENERATION_PREFIX) and folder not in keep:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Hold the one-writer lock; raise IndexBusy if another process holds it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        # flock is released by the kernel when the holder dies, so a killed writer never leaves a stale lock.
+        with open(self.root / LOCK_FILE, "a+", encoding="utf-8") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise IndexBusy(
+                    f"The index at {self.root} is being written by {holder}. "
+                    "Wait for that rebuild or update to finish, then try again."
+                ) from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"process {os.getpid()}")
+            handle.flush()
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                fcntl.flock(handle, fcntl.LOCK_UN)

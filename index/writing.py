@@ -1,0 +1,222 @@
+"""Build the index from sources: a full rebuild into a new generation, or an in-place update."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh.index import create_in
+
+from archive.model import Article, ParseError
+from archive.sources import DEFAULT_MAX_BYTES, Duplicate, Skipped, SourceFile, drop_duplicates, find_files, read_article
+from index.schema import article_to_document, build_schema
+from index.storage import IndexLocation
+
+Progress = Callable[[int, int], None]  # (files done, files in all)
+
+# Below this many files, starting writer processes costs more than it saves.
+MULTIPROCESS_THRESHOLD = 1000
+WRITER_MEMORY_MB = 256
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    """What a rebuild or update did, for the command line and for tests."""
+
+    mode: str
+    files: int
+    indexed: int
+    unchanged: int = 0
+    deleted: int = 0
+    duplicates: int = 0
+    skipped: tuple[Skipped, ...] = ()
+    elapsed: float = 0.0
+    documents_in_index: int = 0
+    index_path: str = ""
+    published: bool = True
+    skipped_by_reason: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def parsed(self) -> int:
+        """Return how many files became articles (indexed, unchanged or duplicate)."""
+        return self.indexed + self.duplicates
+
+    @property
+    def documents_per_second(self) -> float:
+        """Return the indexing rate over the whole run."""
+        return self.indexed / self.elapsed if self.elapsed > 0 else 0.0
+
+
+def rebuild(
+    location: IndexLocation,
+    sources: Sequence[Path],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: Progress | None = None,
+    processes: int | None = None,
+) -> BuildSummary:
+    """Index every article under the sources into a new generation and switch to it atomically."""
+    started = time.perf_counter()
+    with location.writer_lock():
+        location.remove_generations(keep=_live_generations(location))
+        found = list(find_files(sources))
+        generation = location.new_generation()
+        try:
+            writer = create_in(str(generation), build_schema()).writer(**_writer_options(len(found), processes))
+            try:
+                counts, skipped = _add_all(writer.add_document, found, {}, max_bytes, progress)
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+        except BaseException:
+            shutil.rmtree(generation, ignore_errors=True)
+            raise
+        published = counts["indexed"] > 0
+        if published:
+            location.publish(generation)
+        else:
+            shutil.rmtree(generation, ignore_errors=True)
+        return _summary("rebuild", location, found, counts, skipped, started, published)
+
+
+def update(
+    location: IndexLocation,
+    sources: Sequence[Path],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: Progress | None = None,
+) -> BuildSummary:
+    """Index new and changed files under the sources and drop documents whose files are gone."""
+    started = time.perf_counter()
+    with location.writer_lock():
+        index = location.open()
+        with index.searcher() as searcher:
+            indexed = {fields["path"]: fields for fields in searcher.all_stored_fields()}
+        found = list(find_files(sources))
+        present = {str(item.path) for item in found if isinstance(item, SourceFile)}
+        changed = [
+            item for item in found
+            if not (isinstance(item, SourceFile) and item.mtime_ns == indexed.get(str(item.path), {}).get("mtime_ns"))
+        ]
+        roots = [Path(os.path.abspath(source)) for source in sources]
+        gone = [path for path in indexed if _is_under(path, roots) and path not in present]
+        # Hashes of documents about to be replaced must not make their own new version a duplicate.
+        replaced = {str(item.path) for item in changed if isinstance(item, SourceFile)}
+        known_hashes = {
+            fields["content_hash"]: fields["id"] for path, fields in indexed.items() if path not in replaced and path not in gone
+        }
+        writer = index.writer()
+        try:
+            for path in gone:
+                writer.delete_by_term("path", path)
+            for path in replaced & indexed.keys():
+                writer.delete_by_term("path", path)
+            counts, skipped = _add_all(writer.update_document, changed, known_hashes, max_bytes, progress)
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        counts["unchanged"] = len(found) - len(changed)
+        counts["deleted"] = len(gone)
+        return _summary("update", location, found, counts, skipped, started, True)
+
+
+def _add_all(
+    add: Callable[..., None],
+    found: Sequence[SourceFile | Skipped],
+    known_hashes: dict[str, str],
+    max_bytes: int,
+    progress: Progress | None,
+) -> tuple[Counter, list[Skipped]]:
+    """Parse the found files and hand each new article to the writer."""
+    counts: Counter = Counter()
+    skipped: list[Skipped] = []
+    mtimes = {str(item.path): item.mtime_ns for item in found if isinstance(item, SourceFile)}
+    for item in drop_duplicates(_read_all(found, max_bytes, progress), known_hashes):
+        if isinstance(item, Article):
+            add(**article_to_document(item, mtimes.get(item.path, 0)))
+            counts["indexed"] += 1
+        elif isinstance(item, Duplicate):
+            counts["duplicates"] += 1
+        else:
+            skipped.append(item)
+    return counts, skipped
+
+
+def _read_all(
+    found: Sequence[SourceFile | Skipped], max_bytes: int, progress: Progress | None
+) -> Iterator[Article | Skipped]:
+    """Read each found file, turning every failure into a Skipped so one bad file never stops a run."""
+    for done, item in enumerate(found, start=1):
+        if isinstance(item, Skipped):
+            yield item
+        else:
+            try:
+                yield read_article(item, max_bytes)
+            except ParseError as error:
+                yield Skipped(str(item.path), str(error))
+            except Exception as error:  # a parser bug on one odd file must not cost the whole run
+                yield Skipped(str(item.path), f"could not be parsed ({type(error).__name__})")
+        if progress:
+            progress(done, len(found))
+
+
+def _writer_options(file_count: int, processes: int | None) -> dict:
+    """Choose Whoosh writer options: several processes with one segment each for large runs."""
+    processes = processes or min(os.cpu_count() or 1, 4)
+    if file_count < MULTIPROCESS_THRESHOLD or processes < 2:
+        return {"limitmb": WRITER_MEMORY_MB}
+    return {"procs": processes, "multisegment": True, "limitmb": WRITER_MEMORY_MB // processes}
+
+
+def _live_generations(location: IndexLocation) -> set[Path | None]:
+    """Return the generation folders readers may be using: the live one and, if any, the one before it."""
+    live = location.current_generation()
+    if live is None:
+        return set()
+    older = sorted(
+        (folder for folder in location.root.iterdir() if folder.name.startswith("gen-") and folder.name < live.name),
+        key=lambda folder: folder.name,
+    )
+    return {live, *older[-1:]}
+
+
+def _is_under(path: str, roots: Iterable[Path]) -> bool:
+    """Tell whether a file path lies at or under any of the roots."""
+    return any(path == str(root) or path.startswith(str(root) + os.sep) for root in roots)
+
+
+def _summary(
+    mode: str,
+    location: IndexLocation,
+    found: Sequence[SourceFile | Skipped],
+    counts: Counter,
+    skipped: list[Skipped],
+    started: float,
+    published: bool,
+) -> BuildSummary:
+    """Collect the figures of a finished run."""
+    documents = 0
+    if location.current_generation() is not None:
+        with location.open().searcher() as searcher:
+            documents = searcher.doc_count()
+    return BuildSummary(
+        mode=mode,
+        files=sum(isinstance(item, SourceFile) for item in found),
+        indexed=counts["indexed"],
+        unchanged=counts["unchanged"],
+        deleted=counts["deleted"],
+        duplicates=counts["duplicates"],
+        skipped=tuple(skipped),
+        elapsed=time.perf_counter() - started,
+        documents_in_index=documents,
+        index_path=str(location.root),
+        published=published,
+        skipped_by_reason=dict(Counter(item.reason for item in skipped)),
+    )

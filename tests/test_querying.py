@@ -1,0 +1,71 @@
+"""The query language, and malformed queries that must never raise."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from index.querying import DateRange, describe_query, parse_date_range, parse_query
+from index.schema import build_schema
+from index.searching import SearchRequest, search
+from index.snapshot import LiveIndex
+
+SCHEMA = build_schema()
+
+MALFORMED = [
+    "", " ", "(((", ")))", '"unbalanced', "a AND", "OR", "AND OR NOT", "NOT", "-", "--x", "*", "**", "a*", "?",
+    "foo:", ":bar", "category:", "date:", "date:2024-13..2024-99", "date:..", "date:x..y", "[a TO b]", "x^3",
+    "title:(", "\x00\x01\x1f", "\u202e\u0000", "🙂 emoji", "日本語のクエリ", "a" * 5000, "word " * 2000, "'", '"', "\\",
+    "category:\"", "author:\"Ann", "(a OR (b AND", "NOT NOT NOT", "+", "+ -", "~", "~2", "a~", "{}", "<script>",
+]
+
+
+@pytest.mark.parametrize("text", MALFORMED)
+def test_malformed_query_parses(text):
+    parsed = parse_query(text, SCHEMA)
+    assert isinstance(parsed.understood, tuple)
+    describe_query(parsed.text_query)
+
+
+def test_malformed_queries_all_return_results_objects(bbc_index):
+    snapshot = LiveIndex(bbc_index).snapshot()
+    for text in MALFORMED:
+        result = search(snapshot, SearchRequest(query=text))
+        assert result.total >= 0
+        assert len(result.hits) <= result.per_page
+
+
+def test_words_phrases_or_not_and_wildcards():
+    assert describe_query(parse_query("peace talks", SCHEMA).text_query) == "peac talk"
+    assert describe_query(parse_query('"peace talks" OR war -trump', SCHEMA).text_query) == '("peac talk" OR war) -trump'
+    assert describe_query(parse_query("NOT trump", SCHEMA).text_query) == "-trump"
+    assert describe_query(parse_query("istan*", SCHEMA).text_query) == "istan*"
+
+
+def test_facet_fields_become_filters():
+    parsed = parse_query('istanbul category:World author:"Ann Lee" -source:tabloid', SCHEMA)
+    assert parsed.filters == {"category": ("World",), "authors": ("Ann Lee",)}
+    assert parsed.exclusions == {"source": ("tabloid",)}
+    assert describe_query(parsed.text_query) == "istanbul"
+    assert "category:World was read as a filter" in parsed.understood
+
+
+def test_unknown_field_is_searched_as_words():
+    assert describe_query(parse_query("colour:red", SCHEMA).text_query) == "colour red"
+
+
+def test_date_ranges():
+    assert parse_query("date:2024-01..2024-03 x", SCHEMA).date_range == DateRange(date(2024, 1, 1), date(2024, 3, 31))
+    assert parse_date_range("2024") == DateRange(date(2024, 1, 1), date(2024, 12, 31))
+    assert parse_date_range("..2023-02") == DateRange(None, date(2023, 2, 28))
+    assert parse_date_range("2024-03-05..") == DateRange(date(2024, 3, 5), None)
+    assert parse_date_range("2024-03..2024-01") == DateRange(date(2024, 1, 1), date(2024, 3, 31))
+    assert parse_date_range("2024-02-30") is None
+    assert parse_date_range("yesterday") is None
+
+
+def test_overly_broad_wildcard_degrades_to_words():
+    parsed = parse_query("a* economy", SCHEMA)
+    assert describe_query(parsed.text_query) == "economi"
+    assert parsed.understood == ("the query syntax was unclear, so it was searched as plain words",)
