@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timezone
 
 from whoosh.analysis import RegexTokenizer
@@ -22,6 +23,7 @@ def build_schema() -> Schema:
     whole_values = RegexTokenizer(f"[^{SEPARATOR}]+")
     return Schema(
         id=ID(unique=True, stored=True),
+        key=ID(stored=True),
         title=TEXT(analyzer=analyzer, stored=True, field_boost=1.0),
         body=TEXT(analyzer=analyzer, stored=True),
         spelling=TEXT(analyzer=spelling_analyzer(), phrase=False),
@@ -45,6 +47,7 @@ def article_to_document(article: Article, mtime_ns: int = 0) -> dict:
     """Return the fields Whoosh indexes for an article."""
     document = {
         "id": article.id,
+        "key": url_key(article.id),
         "title": article.title,
         "body": article.body,
         "spelling": f"{article.title}\n{article.body}",
@@ -66,3 +69,13 @@ def article_to_document(article: Article, mtime_ns: int = 0) -> dict:
         document["year"] = f"{article.published.year:04d}"
         document["month"] = f"{article.published.year:04d}-{article.published.month:02d}"
     return document
+
+
+def url_key(article_id: str) -> str:
+    """Return a short, URL-safe key derived from an article id (ids may be URLs or paths)."""
+    return hashlib.sha256(article_id.encode("utf-8")).hexdigest()[:16]
+
+
+def split_values(stored: str) -> tuple[str, ...]:
+    """Split a stored multi-valued field into its values."""
+    return tuple(value for value in stored.split(SEPARATOR) if value)

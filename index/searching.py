@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from whoosh import query as wq
-from whoosh.highlight import ContextFragmenter, HtmlFormatter
 
+from index.highlight import configure_snippets, join_marks, opening
 from index.facets import Facet, count_facets, resolve_values, selection_documents
 from index.querying import DateRange, ParsedQuery, describe_query, parse_query
-from index.schema import FACET_FIELDS, SEPARATOR
+from index.schema import FACET_FIELDS, split_values, url_key
 from index.snapshot import Snapshot
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
-SNIPPET_CHARACTERS = 240
 FACET_LIMIT = 10
 # Longer "words" are not typos of real words, and the edit-distance search grows with their length.
 MAX_SPELLING_WORD = 30
-_ADJACENT_MARKS = re.compile(r"</mark>(\s+)<mark>")
 
 
 @dataclass(frozen=True)
@@ -45,6 +42,7 @@ class Hit:
     """One article in a result list."""
 
     id: str
+    key: str  # short, URL-safe stand-in for the id
     title: str
     snippet: Markup  # escaped text with <mark> around the matched words
     category: str
@@ -135,40 +133,27 @@ def _page_of_hits(
     results = snapshot.searcher.search_page(
         text_query or wq.Every(), page, pagelen=per_page, filter=set(documents), terms=text_query is not None, **sorting
     )
-    results.results.fragmenter = ContextFragmenter(maxchars=SNIPPET_CHARACTERS, surround=60)
-    results.results.formatter = MarkFormatter()
-    return tuple(_hit(hit, text_query is not None) for hit in results)
-
-
-def _hit(hit, highlight: bool) -> Hit:
-    """Turn a Whoosh hit into a Hit with a snippet."""
-    fields = hit.fields()
-    snippet = hit.highlights("body", top=2) if highlight else ""
-    return Hit(
-        id=fields["id"],
-        title=fields.get("title", ""),
-        snippet=Markup(_ADJACENT_MARKS.sub(r"\1", snippet)) if snippet else _opening(fields),
-        category=fields.get("category", ""),
-        published=_aware(fields.get("published")),
-        source=fields.get("source", ""),
-        url=fields.get("url", ""),
-        authors=split_values(fields.get("authors", "")),
-        score=float(hit.score or 0.0),
+    configure_snippets(results.results)
+    highlight = text_query is not None
+    return tuple(
+        hit_from_fields(hit.fields(), hit.score, hit.highlights("body", top=2) if highlight else "") for hit in results
     )
 
 
-class MarkFormatter(HtmlFormatter):
-    """Whoosh's HTML formatter (which escapes the text) marking matches with <mark>."""
-
-    between = " … "
-
-    def format_token(self, text, token, replace=False):
-        """Wrap one matched word in <mark>."""
-        return f"<mark>{escape(self._text(token.text) if replace else text[token.startchar:token.endchar])}</mark>"
-
-    def _text(self, text):
-        """Escape the text between matches."""
-        return str(escape(text))
+def hit_from_fields(fields: Mapping, score: float | None, snippet: str = "") -> Hit:
+    """Build a Hit from stored fields, with the highlighted snippet or else the article's opening."""
+    return Hit(
+        id=fields["id"],
+        key=url_key(fields["id"]),
+        title=fields.get("title", ""),
+        snippet=join_marks(snippet) if snippet else opening(fields.get("summary") or fields.get("body", "")),
+        category=fields.get("category", ""),
+        published=aware(fields.get("published")),
+        source=fields.get("source", ""),
+        url=fields.get("url", ""),
+        authors=split_values(fields.get("authors", "")),
+        score=float(score or 0.0),
+    )
 
 
 def suggest_spelling(snapshot: Snapshot, parsed: ParsedQuery) -> str | None:
@@ -194,11 +179,6 @@ def suggest_spelling(snapshot: Snapshot, parsed: ParsedQuery) -> str | None:
     return " ".join(corrected) if replaced else None
 
 
-def split_values(stored: str) -> tuple[str, ...]:
-    """Split a stored multi-valued field into its values."""
-    return tuple(value for value in stored.split(SEPARATOR) if value)
-
-
 def _merge_filters(
     snapshot: Snapshot, chosen: Mapping[str, tuple[str, ...]], typed: Mapping[str, tuple[str, ...]]
 ) -> dict[str, tuple[str, ...]]:
@@ -221,14 +201,6 @@ def _combine_dates(request: SearchRequest, parsed: ParsedQuery) -> DateRange | N
     return parsed.date_range
 
 
-def _opening(fields: Mapping) -> Markup:
-    """Return the start of the summary or body, escaped, for hits without a highlighted match."""
-    text = " ".join((fields.get("summary") or fields.get("body", "")).split())
-    if len(text) > SNIPPET_CHARACTERS:
-        text = text[:SNIPPET_CHARACTERS].rsplit(" ", 1)[0] + " …"
-    return escape(text)
-
-
-def _aware(value: datetime | None) -> datetime | None:
+def aware(value: datetime | None) -> datetime | None:
     """Return a stored naive UTC datetime as timezone-aware."""
     return value.replace(tzinfo=timezone.utc) if value else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-import pytest
 
 from archive.model import Article
 from archive.sources import Duplicate, Skipped, drop_duplicates, find_files, read_sources

@@ -1,0 +1,89 @@
+"""Single articles from the index: lookup by key, similar articles, and word completions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from archive.model import Article
+from index.highlight import mark_text, query_terms
+from index.querying import parse_query
+from index.schema import split_values
+from index.searching import Hit, aware, hit_from_fields
+from index.snapshot import Snapshot
+
+SIMILAR_ARTICLES = 5
+
+
+@dataclass(frozen=True)
+class ArticlePage:
+    """An article as its page shows it: marked paragraphs and similar articles."""
+
+    article: Article
+    key: str
+    marked_title: Markup
+    marked_paragraphs: tuple[Markup, ...]
+    similar: tuple[Hit, ...]
+
+
+def article_page(snapshot: Snapshot, key: str, query: str = "") -> ArticlePage | None:
+    """Return the article with this key, its paragraphs marked with the query's words, or None."""
+    with snapshot.lock:
+        searcher = snapshot.searcher
+        docnum = searcher.document_number(key=key)
+        if docnum is None:
+            return None
+        fields = searcher.stored_fields(docnum)
+        article = article_from_fields(fields)
+        terms = query_terms(parse_query(query, snapshot.schema).text_query) if query else frozenset()
+        similar = searcher.more_like(docnum, "body", text=article.body, top=SIMILAR_ARTICLES + 1, numterms=12)
+        return ArticlePage(
+            article=article,
+            key=key,
+            marked_title=mark_text(article.title, terms),
+            marked_paragraphs=tuple(mark_text(paragraph, terms) for paragraph in article.paragraphs),
+            similar=tuple(hit_from_fields(hit.fields(), hit.score) for hit in similar if hit.docnum != docnum)[
+                :SIMILAR_ARTICLES
+            ],
+        )
+
+
+def article_from_fields(fields: dict) -> Article:
+    """Rebuild an Article from the fields stored in the index."""
+    return Article(
+        id=fields["id"],
+        title=fields.get("title", ""),
+        body=fields.get("body", ""),
+        category=fields.get("category", ""),
+        published=aware(fields.get("published")),
+        authors=split_values(fields.get("authors", "")),
+        source=fields.get("source", ""),
+        url=fields.get("url", ""),
+        language=fields.get("language", ""),
+        tags=split_values(fields.get("tags", "")),
+        summary=fields.get("summary", ""),
+        path=fields.get("path", ""),
+        content_hash=fields.get("content_hash", ""),
+    )
+
+
+def complete_word(snapshot: Snapshot, prefix: str, limit: int = 8) -> list[str]:
+    """Return the archive's most frequent words starting with prefix."""
+    prefix = prefix.strip().lower()
+    if len(prefix) < 2:
+        return []
+    with snapshot.lock:
+        reader = snapshot.searcher.reader()
+        words = [(reader.doc_frequency("spelling", word), word) for word in _expand(reader, prefix)]
+    return [word for _, word in sorted(words, key=lambda pair: (-pair[0], pair[1]))[:limit]]
+
+
+def _expand(reader, prefix: str, cap: int = 2000) -> list[str]:
+    """Return up to cap indexed words starting with prefix."""
+    words = []
+    for word in reader.expand_prefix("spelling", prefix):
+        words.append(word.decode("utf-8") if isinstance(word, bytes) else word)
+        if len(words) >= cap:
+            break
+    return words

@@ -1,0 +1,81 @@
+"""Mark matched words in escaped text: snippets for result lists and whole paragraphs for article pages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from markupsafe import Markup, escape
+from whoosh import highlight as wh
+from whoosh import query as wq
+
+from index.analysis import text_analyzer
+
+SNIPPET_CHARACTERS = 240
+_ADJACENT_MARKS = re.compile(r"</mark>(\s+)<mark>")
+
+
+class MarkFormatter(wh.HtmlFormatter):
+    """Whoosh's HTML formatter, which escapes the text, marking matches with <mark>."""
+
+    between = " … "
+
+    def format_token(self, text, token, replace=False):
+        """Wrap one matched word in <mark>."""
+        return f"<mark>{escape(self._text(token.text) if replace else text[token.startchar:token.endchar])}</mark>"
+
+    def _text(self, text):
+        """Escape the text between matches."""
+        return str(escape(text))
+
+
+def configure_snippets(results) -> None:
+    """Make a Whoosh Results object produce short <mark>ed snippets."""
+    results.fragmenter = wh.ContextFragmenter(maxchars=SNIPPET_CHARACTERS, surround=60)
+    results.formatter = MarkFormatter()
+
+
+def join_marks(html: str) -> Markup:
+    """Merge marks of neighbouring words so a matched phrase reads as one mark."""
+    return Markup(_ADJACENT_MARKS.sub(r"\1", html))
+
+
+def query_terms(query: wq.Query | None) -> frozenset[str]:
+    """Return the analyzed words a query looks for in the text (not the ones it excludes)."""
+    if query is None:
+        return frozenset()
+    return frozenset(term for fieldname, term in _positive_terms(query) if fieldname in ("title", "body"))
+
+
+def _positive_terms(query: wq.Query) -> Iterable[tuple[str, str]]:
+    """Yield (field, text) of the terms a query wants, skipping negated parts."""
+    if isinstance(query, wq.Not):
+        return
+    if isinstance(query, wq.AndNot):
+        yield from _positive_terms(query.a)
+        return
+    if query.is_leaf():
+        if isinstance(query, wq.Phrase):
+            for word in query.words:
+                yield query.fieldname, word
+        elif isinstance(query, wq.Term):
+            yield query.fieldname, query.text
+        return
+    for child in query.children():
+        yield from _positive_terms(child)
+
+
+def mark_text(text: str, terms: frozenset[str]) -> Markup:
+    """Return the whole text escaped, with every word whose analyzed form is in terms marked."""
+    if not terms:
+        return escape(text)
+    marked = wh.highlight(text, terms, text_analyzer(), wh.WholeFragmenter(), MarkFormatter(), top=1, minscore=1)
+    return join_marks(marked) if marked else escape(text)
+
+
+def opening(text: str) -> Markup:
+    """Return the start of a text, escaped, for hits without a highlighted match."""
+    text = " ".join(text.split())
+    if len(text) > SNIPPET_CHARACTERS:
+        text = text[:SNIPPET_CHARACTERS].rsplit(" ", 1)[0] + " …"
+    return escape(text)

@@ -1,0 +1,76 @@
+"""Read search parameters from a query string: clamp what can be clamped, refuse what cannot."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
+
+from index.querying import MAX_QUERY_LENGTH, parse_date_range
+from index.searching import MAX_PER_PAGE, SORTS, SearchRequest
+
+# URL parameter for each facet field, singular as people write them.
+FACET_PARAMETERS = {"category": "category", "source": "source", "author": "authors", "year": "year", "tag": "tags"}
+FIELD_PARAMETERS = {field: parameter for parameter, field in FACET_PARAMETERS.items()}
+DEFAULT_PER_PAGE = 10
+MAX_VALUES_PER_FACET = 50
+
+
+def search_request(args: MultiDict) -> SearchRequest:
+    """Return the SearchRequest a query string asks for; raise BadRequest with a reason if it cannot."""
+    sort = args.get("sort", "relevance") or "relevance"
+    if sort not in SORTS:
+        raise BadRequest(f"sort must be one of {', '.join(SORTS)}, not {sort[:40]!r}.")
+    return SearchRequest(
+        query=args.get("q", "")[:MAX_QUERY_LENGTH],
+        filters={
+            field: tuple(dict.fromkeys(value[:200] for value in args.getlist(parameter) if value.strip()))[:MAX_VALUES_PER_FACET]
+            for parameter, field in FACET_PARAMETERS.items()
+            if any(value.strip() for value in args.getlist(parameter))
+        },
+        date_from=_date(args, "from", first=True),
+        date_to=_date(args, "to", first=False),
+        sort=sort,
+        page=_whole_number(args, "page", 1, minimum=1, maximum=10**9),
+        per_page=_whole_number(args, "per_page", DEFAULT_PER_PAGE, minimum=1, maximum=MAX_PER_PAGE),
+    )
+
+
+def request_arguments(request: SearchRequest, **changes) -> dict:
+    """Return the query-string arguments that reproduce a request, with some changed."""
+    arguments = {
+        "q": request.query or None,
+        "sort": request.sort if request.sort != "relevance" else None,
+        "from": request.date_from.isoformat() if request.date_from else None,
+        "to": request.date_to.isoformat() if request.date_to else None,
+        "per_page": request.per_page if request.per_page != DEFAULT_PER_PAGE else None,
+        "page": request.page if request.page > 1 else None,
+    }
+    for field, values in request.filters.items():
+        arguments[FIELD_PARAMETERS[field]] = list(values)
+    arguments.update(changes)
+    return {name: value for name, value in arguments.items() if value not in (None, "", [])}
+
+
+def _whole_number(args: MultiDict, name: str, default: int, *, minimum: int, maximum: int) -> int:
+    """Return an integer parameter clamped to its range; refuse text that is not a number."""
+    raw = args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be a whole number, not {raw[:40]!r}.") from None
+    return min(max(value, minimum), maximum)
+
+
+def _date(args: MultiDict, name: str, *, first: bool) -> date | None:
+    """Return a date parameter (2024, 2024-03 or 2024-03-05); refuse anything else."""
+    raw = args.get(name, "").strip()
+    if not raw:
+        return None
+    parsed = parse_date_range(raw) if ".." not in raw else None
+    if parsed is None:
+        raise BadRequest(f"{name} must be a date like 2024-03-05 (or 2024-03, or 2024), not {raw[:40]!r}.")
+    return parsed.start if first else parsed.end
