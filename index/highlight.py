@@ -18,8 +18,6 @@ _ADJACENT_MARKS = re.compile(r"</mark>(\s+)<mark>")
 class MarkFormatter(wh.HtmlFormatter):
     """Whoosh's HTML formatter, which escapes the text, marking matches with <mark>."""
 
-    between = " … "
-
     def format_token(self, text, token, replace=False):
         """Wrap one matched word in <mark>."""
         return f"<mark>{escape(self._text(token.text) if replace else text[token.startchar:token.endchar])}</mark>"
@@ -32,7 +30,7 @@ class MarkFormatter(wh.HtmlFormatter):
 def configure_snippets(results) -> None:
     """Make a Whoosh Results object produce short <mark>ed snippets."""
     results.fragmenter = wh.ContextFragmenter(maxchars=SNIPPET_CHARACTERS, surround=60)
-    results.formatter = MarkFormatter()
+    results.formatter = MarkFormatter(between=" … ")
 
 
 def join_marks(html: str) -> Markup:

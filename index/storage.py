@@ -13,6 +13,8 @@ from pathlib import Path
 
 from whoosh.index import EmptyIndexError, Index, exists_in, open_dir
 
+from index.schema import build_schema
+
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = "write.lock"
 GENERATION_PREFIX = "gen-"
@@ -51,9 +53,12 @@ class IndexLocation:
         if generation is None or not exists_in(str(generation)):
             raise IndexMissing(f"No index at {self.root}. Build one with: archive rebuild")
         try:
-            return open_dir(str(generation))
+            index = open_dir(str(generation))
         except (EmptyIndexError, OSError, ValueError) as error:
             raise IndexMissing(f"The index at {self.root} is unreadable ({error}). Rebuild it with: archive rebuild") from error
+        if set(index.schema.names()) != set(build_schema().names()):
+            raise IndexMissing(f"The index at {self.root} was built by another version of the archive. Rebuild it with: archive rebuild")
+        return index
 
     def new_generation(self) -> Path:
         """Create an empty folder for a generation being built."""

@@ -5,12 +5,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, Response
 
 from index.snapshot import LiveIndex
 from index.storage import IndexLocation
 
 REPOSITORY = Path(__file__).resolve().parent.parent
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -32,7 +42,18 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.extensions["archive"] = LiveIndex(IndexLocation(Path(app.config["INDEX_PATH"])))
 
-    from web import cli
+    from web import api, cli, errors, views
 
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    errors.register(app)
     cli.register(app)
+    app.after_request(_add_security_headers)
     return app
+
+
+def _add_security_headers(response: Response) -> Response:
+    """Set the headers that keep injected content inert."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response

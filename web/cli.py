@@ -35,7 +35,7 @@ _TAG = re.compile(r"<[^>]+>")
 
 def register(app: Flask) -> None:
     """Add the archive commands to the app's command line."""
-    for command in (rebuild_command, update_command, search_command, stats_command):
+    for command in (rebuild_command, update_command, search_command, stats_command, serve_command):
         app.cli.add_command(command)
 
 
@@ -137,6 +137,46 @@ def stats_command(index_path: Path | None) -> None:
         values = ", ".join(f"{value.label} ({value.count:,})" for value in facet.values) or "none"
         more = f", and {facet.more:,} more" if facet.more else ""
         click.echo(f"{_plural(facet.label):<12}{values}{more}")
+
+
+@click.command("serve")
+@with_appcontext
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (127.0.0.1: this machine only).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Requests served at once.")
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Serve the archive in a browser (building an index of the default sources first if there is none)."""
+    import waitress
+
+    app = current_app._get_current_object()
+    live: LiveIndex = app.extensions["archive"]
+    if live.location.current_generation() is None:
+        click.echo(f"No index yet: building one from {', '.join(app.config['SOURCES'])}")
+        with _writing(live.location), _progress("Indexing") as progress:
+            summary = rebuild(live.location, _sources(()), max_bytes=_max_bytes(None), progress=progress)
+        _print_summary(summary, verbose=False)
+    try:
+        live.snapshot()
+    except IndexMissing as error:
+        click.echo(click.style(f"Warning: {error}. Until then the pages say so.", fg="yellow"), err=True)
+    try:
+        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="news-archive")
+    except OSError as error:
+        raise click.ClickException(f"Cannot listen on {host}:{port} ({error.strerror}). Choose another with --port.") from None
+    click.echo(f"The archive is running at http://{_url_host(host)}:{server.effective_port}/ (press Ctrl-C to stop)")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+    finally:
+        server.close()
+
+
+def _url_host(host: str) -> str:
+    """Return the host as written in a URL (bracketed IPv6; the loopback for a wildcard address)."""
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
 
 
 def _open(live: LiveIndex):

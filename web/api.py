@@ -1,0 +1,35 @@
+"""The JSON API: the same searches and articles as the pages, and its OpenAPI description."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, request
+
+from index.documents import article_page
+from index.searching import search
+from web.openapi import openapi_document
+from web.params import search_request
+from web.serialize import article_page_to_dict, search_result_to_dict
+from web.views import snapshot
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.get("/search")
+def search_json():
+    """Return a search as JSON, with the parameters of the search page."""
+    return jsonify(search_result_to_dict(search(snapshot(), search_request(request.args))))
+
+
+@bp.get("/articles/<key>")
+def article_json(key: str):
+    """Return one article as JSON."""
+    page = article_page(snapshot(), key, request.args.get("q", "")[:1000])
+    if page is None:
+        abort(404, description="There is no article with that key in the archive.")
+    return jsonify(article_page_to_dict(page))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """Return the OpenAPI description of this API."""
+    return jsonify(openapi_document())

@@ -1,0 +1,49 @@
+"""Error pages and JSON errors: a clear message and what to do next, never a traceback."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from index.storage import IndexMissing
+
+TITLES = {400: "That request could not be read", 404: "Not found", 405: "Not allowed", 503: "The archive is not ready"}
+
+
+def register(app: Flask) -> None:
+    """Install the error handlers on the app."""
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(IndexMissing, _index_missing)
+    app.register_error_handler(Exception, _unexpected)
+
+
+def _http_error(error: HTTPException) -> Response:
+    """Render an HTTP error as a page, or as JSON under /api."""
+    return _respond(error.code or 500, error.description or "")
+
+
+def _index_missing(error: IndexMissing) -> Response:
+    """Say that there is no index and how to build one."""
+    return _respond(503, str(error))
+
+
+def _unexpected(error: Exception) -> Response:
+    """Log an unexpected failure and answer with a plain 500 page."""
+    if isinstance(error, HTTPException):
+        return _http_error(error)
+    from flask import current_app
+
+    current_app.logger.exception("Unhandled error on %s", request.path)
+    return _respond(500, InternalServerError.description)
+
+
+def _respond(status: int, message: str) -> Response:
+    """Return the error as JSON for the API and as a page elsewhere."""
+    if request.path.startswith("/api/"):
+        response = jsonify({"error": message, "status": status})
+    else:
+        response = Response(
+            render_template("error.html", status=status, title=TITLES.get(status, "Something went wrong"), message=message)
+        )
+    response.status_code = status
+    return response

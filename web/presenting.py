@@ -1,0 +1,163 @@
+"""Turn search results into what the page shows: facet links, removable chips, pagination, relaxed queries."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import url_for
+
+from archive.categories import category_label, normalize_category
+from index.querying import FILTER_ALIASES
+from index.searching import SearchRequest, SearchResult
+from web.params import FIELD_PARAMETERS, request_arguments
+
+PAGE_WINDOW = 2  # page links shown on each side of the current page
+_TYPED_FILTER = re.compile(r'(?<!\S)-?(?P<key>[A-Za-z]+):(?:"(?P<quoted>[^"]*)"|(?P<bare>[^\s"]+))')
+
+
+@dataclass(frozen=True)
+class FacetLink:
+    """One facet value as a link that selects or deselects it."""
+
+    value: str
+    label: str
+    count: int
+    selected: bool
+    toggle_url: str
+
+
+@dataclass(frozen=True)
+class FacetView:
+    """A facet in the sidebar."""
+
+    name: str
+    label: str
+    values: tuple[FacetLink, ...]
+    more: int
+    largest: int  # the highest count, to scale the year histogram
+
+
+@dataclass(frozen=True)
+class Chip:
+    """An active filter with a link that removes it."""
+
+    label: str
+    remove_url: str
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """A numbered page link."""
+
+    number: int
+    url: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A different search to offer when nothing was found."""
+
+    label: str
+    url: str
+
+
+def search_url(request: SearchRequest, endpoint: str = "views.search", **changes) -> str:
+    """Return the URL of a search, with some arguments changed."""
+    return url_for(endpoint, **request_arguments(request, **changes))
+
+
+def facet_views(result: SearchResult, request: SearchRequest) -> tuple[FacetView, ...]:
+    """Return each facet with a toggle link per value (page reset to 1)."""
+    views = []
+    for facet in result.facets:
+        parameter = FIELD_PARAMETERS[facet.name]
+        chosen = tuple(request.filters.get(facet.name, ()))
+        links = []
+        for value in facet.values:
+            if value.selected and not _is_chosen(facet.name, value.value, chosen):
+                url = search_url(request, q=remove_typed_filter(request.query, facet.name, value.value), page=None)
+            else:
+                toggled = [v for v in chosen if not _same(facet.name, v, value.value)] if value.selected else [*chosen, value.value]
+                url = search_url(request, **{parameter: toggled, "page": None})
+            links.append(FacetLink(value.value, value.label, value.count, value.selected, url))
+        views.append(FacetView(facet.name, facet.label, tuple(links), facet.more, max((v.count for v in facet.values), default=0)))
+    return tuple(views)
+
+
+def chips(result: SearchResult, request: SearchRequest) -> tuple[Chip, ...]:
+    """Return a removable chip for every active filter and the date range."""
+    found = []
+    labels = {facet.name: facet.label for facet in result.facets}
+    for name, values in result.filters.items():
+        chosen = tuple(request.filters.get(name, ()))
+        parameter = FIELD_PARAMETERS.get(name)
+        for value in values:
+            shown = category_label(value) if name == "category" else value
+            label = f"{labels.get(name, name.capitalize())}: {shown}"
+            if parameter and _is_chosen(name, value, chosen):
+                remaining = [v for v in chosen if not _same(name, v, value)]
+                found.append(Chip(label, search_url(request, **{parameter: remaining, "page": None})))
+            else:
+                found.append(Chip(label, search_url(request, q=remove_typed_filter(request.query, name, value), page=None)))
+    if request.date_from or request.date_to:
+        span = f"{request.date_from or '…'} – {request.date_to or '…'}"
+        found.append(Chip(f"Date: {span}", search_url(request, **{"from": None, "to": None, "page": None})))
+    elif result.date_range:
+        found.append(Chip(f"Date: {result.date_range.describe()}", search_url(request, q=remove_typed_filter(request.query, "date", ""), page=None)))
+    return tuple(found)
+
+
+def page_links(result: SearchResult, request: SearchRequest) -> tuple[PageLink, ...]:
+    """Return links to the first, last and nearby pages."""
+    numbers = {1, result.page_count} | set(range(result.page - PAGE_WINDOW, result.page + PAGE_WINDOW + 1))
+    return tuple(
+        PageLink(number, search_url(request, page=number if number > 1 else None), number == result.page)
+        for number in sorted(n for n in numbers if 1 <= n <= result.page_count)
+    )
+
+
+def alternatives(result: SearchResult, request: SearchRequest) -> tuple[Alternative, ...]:
+    """Return relaxed searches to offer when a search found nothing."""
+    if result.total:
+        return ()
+    offers = []
+    if result.suggestion:
+        offers.append(Alternative(f"Search for {result.suggestion}", search_url(request, q=result.suggestion, page=None)))
+    words = request.query.split()
+    if len(words) > 1 and "OR" not in words:
+        any_words = " OR ".join(words)
+        offers.append(Alternative(f"Match any of the words: {any_words}", search_url(request, q=any_words, page=None)))
+    if result.filters or result.date_range or request.date_from or request.date_to:
+        bare = remove_typed_filter(request.query, "", "")
+        offers.append(Alternative("Search without filters", url_for("views.search", q=bare or None)))
+    return tuple(offers)
+
+
+def remove_typed_filter(query: str, field: str, value: str) -> str:
+    """Return the query without the filters typed for a field and value (all typed filters if field is empty)."""
+
+    def drop(match: re.Match) -> str:
+        key = match["key"].lower()
+        typed = match["quoted"] if match["quoted"] is not None else match["bare"]
+        if key not in FILTER_ALIASES and key != "date":
+            return match.group(0)
+        matches_field = not field or FILTER_ALIASES.get(key, key) == field
+        if matches_field and (not value or _same(field, typed, value)):
+            return ""
+        return match.group(0)
+
+    return " ".join(_TYPED_FILTER.sub(drop, query).split())
+
+
+def _is_chosen(field: str, value: str, chosen: tuple[str, ...]) -> bool:
+    """Tell whether a value was selected through the form (not typed in the query)."""
+    return any(_same(field, candidate, value) for candidate in chosen)
+
+
+def _same(field: str, typed: str, stored: str) -> bool:
+    """Tell whether a typed value names a stored facet value."""
+    if field == "category":
+        return normalize_category(typed) == normalize_category(stored)
+    return typed.casefold() == stored.casefold()
