@@ -25,7 +25,7 @@ def build_schema() -> Schema:
         id=ID(unique=True, stored=True),
         key=ID(stored=True),
         title=TEXT(analyzer=analyzer, stored=True, field_boost=1.0),
-        body=TEXT(analyzer=analyzer, stored=True),
+        body=TEXT(analyzer=analyzer, stored=True, chars=True),
         spelling=TEXT(analyzer=spelling_analyzer(), phrase=False),
         summary=STORED(),
         category=ID(stored=True),

@@ -16,12 +16,11 @@ from index.facets import Facet, count_facets, resolve_values, selection_document
 from index.querying import DateRange, ParsedQuery, describe_query, parse_query
 from index.schema import FACET_FIELDS, split_values, url_key
 from index.snapshot import Snapshot
+from index.spelling import suggest_spelling
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
 FACET_LIMIT = 10
-# Longer "words" are not typos of real words, and the edit-distance search grows with their length.
-MAX_SPELLING_WORD = 30
 
 
 @dataclass(frozen=True)
@@ -114,7 +113,7 @@ def _search(snapshot: Snapshot, request: SearchRequest, started: float) -> Searc
         per_page=per_page,
         page_count=page_count,
         sort=sort,
-        suggestion=suggest_spelling(snapshot, parsed),
+        suggestion=suggest_spelling(snapshot.searcher.reader(), parsed),
         understood=describe_query(parsed.text_query),
         notes=parsed.understood,
         filters=filters,
@@ -154,29 +153,6 @@ def hit_from_fields(fields: Mapping, score: float | None, snippet: str = "") -> 
         authors=split_values(fields.get("authors", "")),
         score=float(score or 0.0),
     )
-
-
-def suggest_spelling(snapshot: Snapshot, parsed: ParsedQuery) -> str | None:
-    """Return the query with misspelled words replaced by close, frequent words of the archive."""
-    reader = snapshot.searcher.reader()
-    corrector = None
-    replaced = False
-    corrected = []
-    for word in parsed.words:
-        lowered = word.lower()
-        if (
-            word in ("OR", "AND", "NOT")
-            or not 3 <= len(lowered) <= MAX_SPELLING_WORD
-            or lowered.isdigit()
-            or reader.doc_frequency("spelling", lowered)
-        ):
-            corrected.append(word)
-            continue
-        corrector = corrector or reader.corrector("spelling")
-        suggestions = corrector.suggest(lowered, limit=1, maxdist=2, prefix=1)
-        corrected.append(suggestions[0] if suggestions else word)
-        replaced = replaced or bool(suggestions)
-    return " ".join(corrected) if replaced else None
 
 
 def _merge_filters(

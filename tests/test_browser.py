@@ -1,0 +1,393 @@
+"""End-to-end test in a real browser: the real `archive serve` on an index of BBC News, driven by Chromium.
+
+A person's search, step by step: the box is focused, "/" returns to it, a query finds marked hits,
+two category values are combined (OR within the facet, counts ignoring the facet's own selection),
+the next page continues the numbering, an article shows the marked query and similar articles, both
+the browser's Back and the page's "Back to results" return to the same search, a screenshot is saved,
+and a phone-width page does not scroll sideways. No console error or page error may occur anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from index.storage import IndexLocation
+from index.writing import rebuild
+from tests.conftest import REPOSITORY, SEEDS, shared_data
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_SECONDS = 30
+QUERY = "election"
+PER_PAGE = 10
+ARTIFACTS = REPOSITORY / "test-artifacts"
+URL_LINE = re.compile(r"The archive is running at (http://\S+?)/? ")
+TOTAL = re.compile(r"of\s+([\d,]+)\s+articles?")
+
+
+def _unavailable(message: str) -> None:
+    """Skip, or fail when ARCHIVE_REQUIRE_SHARED=1 (as CI sets it)."""
+    if os.environ.get("ARCHIVE_REQUIRE_SHARED") == "1":
+        pytest.fail(message + " and ARCHIVE_REQUIRE_SHARED=1")
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    """Return a TCP port on the loopback that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _accepts(port: int) -> bool:
+    """Tell whether something accepts connections on the loopback port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+# --- fixtures ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sync_api():
+    """Return playwright.sync_api (skip, or fail under ARCHIVE_REQUIRE_SHARED=1, when it or Chromium is missing)."""
+    try:
+        import playwright.sync_api as api
+    except ImportError:
+        _unavailable("the playwright package is not installed")
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is not installed")
+    return api
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[str]:
+    """Build an index of BBC News and the seeds, run the real `archive serve` on it and yield its base URL."""
+    bbc_news = shared_data("bbc_news")
+    index_path = tmp_path_factory.mktemp("browser") / "index"
+    summary = rebuild(IndexLocation(index_path), [bbc_news, SEEDS])
+    assert summary.published and summary.documents_in_index > 2000, summary
+
+    port = _free_port()
+    env = {**os.environ, "ARCHIVE_INDEX": str(index_path), "PYTHONUNBUFFERED": "1"}
+    env.pop("ARCHIVE_SOURCES", None)
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from web.cli import main; main()", "serve", "--port", str(port)],
+        cwd=REPOSITORY,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    announced = threading.Event()
+
+    def read() -> None:
+        for line in process.stdout:
+            output.append(line)
+            if URL_LINE.search(line):
+                announced.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while not (announced.is_set() and _accepts(port)):
+            if process.poll() is not None:
+                reader.join(timeout=2)
+                pytest.fail(f"`archive serve` exited with {process.returncode}:\n{''.join(output)}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"`archive serve` did not start within {SERVER_START_SECONDS} s:\n{''.join(output)}")
+            announced.wait(timeout=0.1)
+        url = next(URL_LINE.search(line).group(1) for line in output if URL_LINE.search(line))
+        assert url == f"http://127.0.0.1:{port}", "".join(output)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        reader.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser(sync_api):
+    """Launch Debian's Chromium through Playwright (never a downloaded browser)."""
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclass
+class Watched:
+    """A page and the console errors and uncaught exceptions seen on it."""
+
+    page: object
+    errors: list[str]
+
+    def assert_no_errors(self) -> None:
+        assert self.errors == [], "console or page errors:\n" + "\n".join(self.errors)
+
+
+def _open_page(browser, sync_api, **context_options) -> Iterator[Watched]:
+    """Yield a fresh page whose console errors and page errors are collected."""
+    context = browser.new_context(**context_options)
+    context.set_default_timeout(10_000)
+    sync_api.expect.set_options(timeout=10_000)
+    page = context.new_page()
+    errors: list[str] = []
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            location = message.location or {}
+            errors.append(f"console error on {page.url}: {message.text} ({location.get('url', '')})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"page error on {page.url}: {error}"))
+    try:
+        yield Watched(page, errors)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def watched(browser, sync_api) -> Iterator[Watched]:
+    """Return a desktop-sized page."""
+    yield from _open_page(browser, sync_api, viewport={"width": 1280, "height": 900})
+
+
+@pytest.fixture
+def phone(browser, sync_api) -> Iterator[Watched]:
+    """Return a phone-sized page."""
+    yield from _open_page(browser, sync_api, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+
+
+# --- reading the page ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    label: str
+    count: int
+    selected: bool
+    aria_current: str | None
+
+
+def _category_facet(page) -> list[FacetValue]:
+    """Return the values of the Category facet as shown in the sidebar."""
+    rows = page.eval_on_selector_all(
+        "aside.sidebar section.facet",
+        """sections => {
+            const category = sections.find(s => s.querySelector('h2').textContent.trim() === 'Category');
+            if (!category) return null;
+            return [...category.querySelectorAll('ul.facet-values li')].map(li => ({
+                label: li.querySelector('a .facet-label').textContent.trim(),
+                count: li.querySelector('a .count').textContent.trim(),
+                selected: li.classList.contains('selected'),
+                aria_current: li.querySelector('a').getAttribute('aria-current'),
+            }));
+        }""",
+    )
+    assert rows, "there is no Category facet in the sidebar"
+    return [FacetValue(row["label"], int(row["count"].replace(",", "")), row["selected"], row["aria_current"]) for row in rows]
+
+
+def _total(page) -> int:
+    """Return the total number of articles the summary line announces."""
+    text = " ".join(page.locator("p.summary[role=status]").inner_text().split())
+    match = TOTAL.search(text)
+    assert match, f"the summary does not give a total: {text!r}"
+    return int(match.group(1).replace(",", ""))
+
+
+def _arguments(url: str) -> dict[str, list[str]]:
+    """Return the query-string arguments of a URL."""
+    return parse_qs(urlsplit(url).query)
+
+
+def _marks_the_query(texts: list[str]) -> bool:
+    """Tell whether some marked text is the query word (any case, possibly a plural)."""
+    return any(re.fullmatch(rf"{QUERY}s?", text.strip(), re.IGNORECASE) for text in texts)
+
+
+def _assert_on_page_two(page, expect, selected: list[str]) -> None:
+    """Assert the page shows page 2 of the search for QUERY with exactly the selected categories."""
+    arguments = _arguments(page.url)
+    assert arguments.get("q") == [QUERY], page.url
+    assert arguments.get("page") == ["2"], page.url
+    assert sorted(value.casefold() for value in arguments.get("category", [])) == sorted(
+        value.casefold() for value in selected
+    ), page.url
+    expect(page.locator("#q")).to_have_value(QUERY)
+    expect(page.locator("nav.pagination span[aria-current=page]")).to_have_text("2")
+    expect(page.locator("ol.hits")).to_have_attribute("start", str(PER_PAGE + 1))
+    shown = {value.label for value in _category_facet(page) if value.selected}
+    assert shown == set(selected)
+    expect(page.locator("ul.chips li.chip")).to_have_count(2)
+
+
+# --- the tests -----------------------------------------------------------------------------------
+
+
+def test_search_journey(sync_api, server, watched):
+    """Search, filter, page, read an article, come back, like a person would."""
+    expect = sync_api.expect
+    page = watched.page
+    box = page.locator("#q")
+
+    # 1. The search box has focus on load; after clicking elsewhere, "/" brings focus back.
+    page.goto(server + "/")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'q'")
+    page.locator("p.summary").click()
+    assert page.evaluate("document.activeElement.id") != "q"
+    page.keyboard.press("/")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'q'")
+    expect(box).to_have_value("")  # the slash focused the box and was not typed into it
+
+    # 2. Type a query and press Enter.
+    page.keyboard.type(QUERY)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf"[?&]q={QUERY}(&|$)"))
+    expect(box).to_have_value(QUERY)
+    hits = page.locator("ol.hits li.hit h2 a")
+    expect(hits).to_have_count(PER_PAGE)
+    marks = page.locator("ol.hits li.hit .snippet mark").all_inner_texts()
+    assert _marks_the_query(marks), f"no snippet marks {QUERY!r}: {marks}"
+    unfiltered_total = _total(page)
+    assert unfiltered_total > PER_PAGE
+
+    # 3. Select two values of the Category facet, one after the other.
+    before = _category_facet(page)
+    counts = {value.label: value.count for value in before}
+    assert not any(value.selected for value in before)
+    assert len(before) >= 2, before
+    first, second = before[0].label, before[1].label
+    assert counts[first] + counts[second] > PER_PAGE, "the search is too small to page through two categories"
+
+    facet_link = lambda label: page.locator("aside.sidebar section.facet li a").filter(  # noqa: E731
+        has=page.locator(".facet-label", has_text=re.compile(rf"^{re.escape(label)}$"))
+    )
+    with page.expect_navigation():
+        facet_link(first).click()
+    expect(page.locator("ul.chips li.chip")).to_have_count(1)
+    after_one = _category_facet(page)
+    assert [value.label for value in after_one if value.selected] == [first]
+    assert {value.label: value.count for value in after_one} == counts, "the Category counts changed with its own selection"
+    assert all(value.aria_current == ("true" if value.selected else None) for value in after_one)
+    assert _total(page) == counts[first]
+
+    with page.expect_navigation():
+        facet_link(second).click()
+    expect(page.locator("ul.chips li.chip")).to_have_count(2)
+    after_two = _category_facet(page)
+    assert {value.label for value in after_two if value.selected} == {first, second}
+    assert {value.label: value.count for value in after_two} == counts, "the Category counts changed with its own selection"
+    assert all(value.aria_current == ("true" if value.selected else None) for value in after_two)
+    assert _total(page) == counts[first] + counts[second], "two values of one facet should combine with OR"
+    expect(box).to_have_value(QUERY)
+    first_page_titles = hits.all_inner_texts()
+
+    # 4. Page forward.
+    with page.expect_navigation():
+        page.locator("nav.pagination a[rel=next]").click()
+    page.wait_for_url(re.compile(r"[?&]page=2(&|$)"))
+    _assert_on_page_two(page, expect, [first, second])
+    page_two_url = page.url
+    page_two_titles = hits.all_inner_texts()
+    assert page_two_titles and not set(page_two_titles) & set(first_page_titles), "page 2 repeats page 1"
+
+    # 5. Open the first article.
+    title = page_two_titles[0]
+    with page.expect_navigation():
+        hits.first.click()
+    page.wait_for_url(re.compile(r"/articles/"))
+    heading = page.locator("main.article-page article h1")
+    expect(heading).to_have_count(1)
+    assert " ".join(heading.inner_text().split()) == " ".join(title.split())
+    assert page.locator("main.article-page .article-body p").count() >= 1
+    article_marks = page.locator("main.article-page article mark").all_inner_texts()
+    assert _marks_the_query(article_marks), f"the article does not mark {QUERY!r}: {article_marks}"
+    similar = page.locator("main.article-page section.similar")
+    expect(similar.locator("h2")).to_have_text("More like this")
+    assert 1 <= similar.locator("li a").count() <= 5
+    article_url = page.url
+
+    # 6. Come back with the browser's Back button, then with the page's own link.
+    page.go_back()
+    page.wait_for_url(page_two_url)
+    _assert_on_page_two(page, expect, [first, second])
+    assert hits.all_inner_texts() == page_two_titles
+
+    page.go_forward()
+    page.wait_for_url(article_url)
+    back_link = page.locator("main.article-page p.back a")
+    expect(back_link).to_have_text("← Back to results")
+    with page.expect_navigation():
+        back_link.click()
+    _assert_on_page_two(page, expect, [first, second])
+    assert hits.all_inner_texts() == page_two_titles
+
+    # 7. A full-page screenshot of the results.
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / "search-results.png"
+    screenshot.unlink(missing_ok=True)
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.is_file()
+    assert screenshot.read_bytes().startswith(b"\x89PNG")
+    assert screenshot.stat().st_size > 20_000
+
+    watched.assert_no_errors()
+
+
+def test_results_fit_a_phone(sync_api, server, phone):
+    """A results page with chips, facets and pagination, and an article, do not scroll sideways at 390 px."""
+    expect = sync_api.expect
+    page = phone.page
+    page.goto(f"{server}/?q={QUERY}&category=politics&category=business&page=2")
+    expect(page.locator("ol.hits li.hit")).to_have_count(PER_PAGE)
+    expect(page.locator("ul.chips li.chip")).to_have_count(2)
+    expect(page.locator("nav.pagination")).to_be_visible()
+    assert page.evaluate("window.innerWidth") == 390
+    _assert_no_sideways_scroll(page)
+
+    with page.expect_navigation():
+        page.locator("ol.hits li.hit h2 a").first.click()
+    expect(page.locator("main.article-page article h1")).to_have_count(1)
+    _assert_no_sideways_scroll(page)
+    phone.assert_no_errors()
+
+
+def _assert_no_sideways_scroll(page) -> None:
+    """Assert the document is no wider than the viewport."""
+    widths = page.evaluate("({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})")
+    assert widths["scroll"] <= widths["inner"], f"{page.url} scrolls sideways on a phone: {widths}"
