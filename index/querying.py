@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta
 
 from whoosh import query as wq
 from whoosh.qparser import AndGroup, FieldsPlugin, MultifieldParser, PlusMinusPlugin, RangePlugin
-from whoosh.fields import Schema
+from whoosh.fields import TEXT, Schema
 
-from index.analysis import text_analyzer
+from index.analysis import spelling_analyzer, text_analyzer
 from index.scoring import FIELD_BOOSTS
 
 MAX_QUERY_LENGTH = 1000
@@ -65,8 +65,9 @@ class ParsedQuery:
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     exclusions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     date_range: DateRange | None = None
-    understood: tuple[str, ...] = ()  # plain sentences on how the query was read
+    notes: tuple[str, ...] = ()  # plain sentences on how the query was read
     words: tuple[str, ...] = ()  # the plain words typed, for spelling suggestions
+    display: str = ""  # the words part as searched, in the user's words (unstemmed, stop words dropped)
 
 
 def parse_query(text: str, schema: Schema) -> ParsedQuery:
@@ -105,8 +106,9 @@ def parse_query(text: str, schema: Schema) -> ParsedQuery:
         filters={key: tuple(values) for key, values in filters.items()},
         exclusions={key: tuple(values) for key, values in exclusions.items()},
         date_range=date_range,
-        understood=tuple(notes),
+        notes=tuple(notes),
         words=tuple(_WORD.findall(remaining)),
+        display=describe_query(_parse_text(remaining, _display_schema())[0]) if text_query is not None else "",
     )
 
 
@@ -161,6 +163,11 @@ def _parse_text(text: str, schema: Schema) -> tuple[wq.Query | None, str]:
     if fallback is None:
         return wq.NullQuery, "no searchable words were left in the query (only very common words or symbols)"
     return fallback, "the query syntax was unclear, so it was searched as plain words"
+
+
+def _display_schema() -> Schema:
+    """Return a schema that reads title and body like the real one but without stemming, for display."""
+    return Schema(**{name: TEXT(analyzer=spelling_analyzer()) for name in SEARCH_FIELDS})
 
 
 def _parser(schema: Schema) -> MultifieldParser:

@@ -13,7 +13,7 @@ from whoosh import query as wq
 
 from index.highlight import configure_snippets, join_marks, opening
 from index.facets import Facet, count_facets, resolve_values, selection_documents
-from index.querying import DateRange, ParsedQuery, describe_query, parse_query
+from index.querying import DateRange, ParsedQuery, parse_query
 from index.schema import FACET_FIELDS, split_values, url_key
 from index.snapshot import Snapshot
 from index.spelling import suggest_spelling
@@ -114,8 +114,8 @@ def _search(snapshot: Snapshot, request: SearchRequest, started: float) -> Searc
         page_count=page_count,
         sort=sort,
         suggestion=suggest_spelling(snapshot.searcher.reader(), parsed),
-        understood=describe_query(parsed.text_query),
-        notes=parsed.understood,
+        understood=parsed.display,
+        notes=parsed.notes,
         filters=filters,
         date_range=date_range,
         elapsed_ms=(time.perf_counter() - started) * 1000,

@@ -24,7 +24,7 @@ MALFORMED = [
 @pytest.mark.parametrize("text", MALFORMED)
 def test_malformed_query_parses(text):
     parsed = parse_query(text, SCHEMA)
-    assert isinstance(parsed.understood, tuple)
+    assert isinstance(parsed.notes, tuple)
     describe_query(parsed.text_query)
 
 
@@ -48,7 +48,7 @@ def test_facet_fields_become_filters():
     assert parsed.filters == {"category": ("World",), "authors": ("Ann Lee",)}
     assert parsed.exclusions == {"source": ("tabloid",)}
     assert describe_query(parsed.text_query) == "istanbul"
-    assert "category:World was read as a filter" in parsed.understood
+    assert "category:World was read as a filter" in parsed.notes
 
 
 def test_unknown_field_is_searched_as_words():
@@ -68,4 +68,4 @@ def test_date_ranges():
 def test_overly_broad_wildcard_degrades_to_words():
     parsed = parse_query("a* economy", SCHEMA)
     assert describe_query(parsed.text_query) == "economi"
-    assert parsed.understood == ("the query syntax was unclear, so it was searched as plain words",)
+    assert parsed.notes == ("the query syntax was unclear, so it was searched as plain words",)
