@@ -53,6 +53,7 @@ def make_article(
     title: str,
     body: str,
     relative_path: str,
+    explicit_id: str = "",
     url: str = "",
     category: str | None = None,
     published: datetime | None = None,
@@ -65,7 +66,7 @@ def make_article(
     """Build an Article with its id, hash and normalized category derived consistently."""
     title = _WHITESPACE.sub(" ", title).strip()
     return Article(
-        id=url or relative_path,
+        id=explicit_id or url or relative_path,
         title=title,
         body=body,
         category=normalize_category(category),
@@ -83,13 +84,31 @@ def make_article(
 
 def _unique(values) -> tuple[str, ...]:
     """Return the non-empty values in first-seen order without repeats."""
-    seen: dict[str, None] = {}
+    kept: list[str] = []
+    folded: set[str] = set()
     for value in values:
         value = _WHITESPACE.sub(" ", value).strip()
-        if value and value.casefold() not in {s.casefold() for s in seen}:
-            seen[value] = None
-    return tuple(seen)
+        if value and value.casefold() not in folded:
+            kept.append(value)
+            folded.add(value.casefold())
+    return tuple(kept)
 
 
 class ParseError(ValueError):
     """A file that cannot become an article; the message is the reason shown to the user."""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file (or a line of a JSON Lines file) that was not indexed, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """An article whose text is already indexed under another id."""
+
+    path: str
+    duplicate_of: str

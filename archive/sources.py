@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import codecs
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from archive.encoding import decode_bytes
-from archive.model import Article, ParseError
+from archive.jsonl import parse_jsonl
+from archive.model import Article, Duplicate, ParseError, Skipped
 from archive.text import parse_text
 
 TEXT_EXTENSIONS = frozenset({".txt", ".text", ".md"})
 HTML_EXTENSIONS = frozenset({".html", ".htm", ".xhtml", ".shtml"})
+JSONL_EXTENSIONS = frozenset({".jsonl", ".ndjson"})
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # Files that travel with collections but describe them rather than being articles.
 NOT_ARTICLES = frozenset({"readme", "license", "licence", "copying", "changelog", "provenance", "authors", "notice"})
@@ -29,22 +31,6 @@ class SourceFile:
     folder_category: str | None  # the parent folder's name when nested under the root
     mtime_ns: int
     size: int
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A file that was not indexed, and why."""
-
-    path: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Duplicate:
-    """A file whose article text is already indexed under another id."""
-
-    path: str
-    duplicate_of: str
 
 
 def find_files(sources: Iterable[Path]) -> Iterator[SourceFile | Skipped]:
@@ -76,11 +62,11 @@ def _source_file(path: Path, root: Path) -> Iterator[SourceFile | Skipped]:
 
 
 def read_article(source: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
-    """Read and parse one file; raise ParseError with the reason it is not an article."""
+    """Read and parse a file holding one article; raise ParseError with the reason it is not one."""
     extension = source.path.suffix.lower()
     if source.path.stem.lower() in NOT_ARTICLES:
         raise ParseError("collection documentation, not an article")
-    if extension and extension not in TEXT_EXTENSIONS | HTML_EXTENSIONS:
+    if extension and extension not in TEXT_EXTENSIONS | HTML_EXTENSIONS | JSONL_EXTENSIONS:
         raise ParseError(f"unsupported file type ({extension})")
     if source.size > max_bytes:
         raise ParseError(f"larger than the {max_bytes // 1024 // 1024} MB limit")
@@ -101,16 +87,34 @@ def read_article(source: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES) -> Arti
     return replace(article, path=str(source.path))
 
 
+def read_articles(
+    source: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES, consumed: Callable[[int], None] | None = None
+) -> Iterator[Article | Skipped]:
+    """Yield the articles of one file (many for JSON Lines), or a Skipped for each part that is not one."""
+    if source.path.suffix.lower() not in JSONL_EXTENSIONS:
+        try:
+            yield read_article(source, max_bytes)
+        except ParseError as error:
+            yield Skipped(str(source.path), str(error))
+        if consumed:
+            consumed(source.size)
+        return
+    try:
+        with open(source.path, "rb") as lines:
+            yield from parse_jsonl(
+                lines, relative_path=source.relative_path, path=str(source.path), max_line_bytes=max_bytes, consumed=consumed
+            )
+    except OSError as error:
+        yield Skipped(str(source.path), _os_reason(error))
+
+
 def read_sources(sources: Iterable[Path], max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Article | Skipped]:
-    """Yield an Article or a Skipped for every file under the sources."""
+    """Yield an Article or a Skipped for every article or problem under the sources."""
     for found in find_files(sources):
         if isinstance(found, Skipped):
             yield found
-            continue
-        try:
-            yield read_article(found, max_bytes)
-        except ParseError as error:
-            yield Skipped(str(found.path), str(error))
+        else:
+            yield from read_articles(found, max_bytes)
 
 
 def drop_duplicates(

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from markupsafe import Markup, escape
 from whoosh import highlight as wh
 from whoosh import query as wq
+from whoosh.reading import IndexReader
 
 from index.analysis import text_analyzer
 
@@ -40,29 +41,31 @@ def join_marks(html: str) -> Markup:
     return Markup(_ADJACENT_MARKS.sub(r"\1", html))
 
 
-def query_terms(query: wq.Query | None) -> frozenset[str]:
-    """Return the analyzed words a query looks for in the text (not the ones it excludes)."""
+def query_terms(query: wq.Query | None, reader: IndexReader) -> frozenset[str]:
+    """Return the analyzed words a query looks for in the text (not the ones it excludes), wildcards expanded."""
     if query is None:
         return frozenset()
-    return frozenset(term for fieldname, term in _positive_terms(query) if fieldname in ("title", "body"))
+    return frozenset(term for fieldname, term in _positive_terms(query, reader) if fieldname in ("title", "body"))
 
 
-def _positive_terms(query: wq.Query) -> Iterable[tuple[str, str]]:
+def _positive_terms(query: wq.Query, reader: IndexReader) -> Iterable[tuple[str, str]]:
     """Yield (field, text) of the terms a query wants, skipping negated parts."""
     if isinstance(query, wq.Not):
         return
     if isinstance(query, wq.AndNot):
-        yield from _positive_terms(query.a)
+        yield from _positive_terms(query.a, reader)
         return
-    if query.is_leaf():
-        if isinstance(query, wq.Phrase):
-            for word in query.words:
-                yield query.fieldname, word
-        elif isinstance(query, wq.Term):
-            yield query.fieldname, query.text
-        return
-    for child in query.children():
-        yield from _positive_terms(child)
+    if isinstance(query, wq.Phrase):
+        for word in query.words:
+            yield query.fieldname, word
+    elif isinstance(query, (wq.Prefix, wq.Wildcard)):
+        for fieldname, term in query.existing_terms(reader, expand=True):
+            yield fieldname, term.decode("utf-8") if isinstance(term, bytes) else term
+    elif isinstance(query, wq.Term):
+        yield query.fieldname, query.text
+    elif not query.is_leaf():
+        for child in query.children():
+            yield from _positive_terms(child, reader)
 
 
 def mark_text(text: str, terms: frozenset[str]) -> Markup:

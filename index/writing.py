@@ -12,12 +12,12 @@ from pathlib import Path
 
 from whoosh.index import create_in
 
-from archive.model import Article, ParseError
-from archive.sources import DEFAULT_MAX_BYTES, Duplicate, Skipped, SourceFile, drop_duplicates, find_files, read_article
+from archive.model import Article, Duplicate, Skipped
+from archive.sources import DEFAULT_MAX_BYTES, SourceFile, drop_duplicates, find_files, read_articles
 from index.schema import article_to_document, build_schema
 from index.storage import IndexLocation
 
-Progress = Callable[[int, int], None]  # (files done, files in all)
+Progress = Callable[[int, int], None]  # (bytes read, bytes in all)
 
 # Below this many files, starting writer processes costs more than it saves.
 MULTIPROCESS_THRESHOLD = 1000
@@ -153,18 +153,23 @@ def _read_all(
     found: Sequence[SourceFile | Skipped], max_bytes: int, progress: Progress | None
 ) -> Iterator[Article | Skipped]:
     """Read each found file, turning every failure into a Skipped so one bad file never stops a run."""
-    for done, item in enumerate(found, start=1):
+    total = sum(item.size for item in found if isinstance(item, SourceFile))
+    done = 0
+
+    def consumed(size: int) -> None:
+        nonlocal done
+        done += size
+        if progress:
+            progress(min(done, total), total)
+
+    for item in found:
         if isinstance(item, Skipped):
             yield item
-        else:
-            try:
-                yield read_article(item, max_bytes)
-            except ParseError as error:
-                yield Skipped(str(item.path), str(error))
-            except Exception as error:  # a parser bug on one odd file must not cost the whole run
-                yield Skipped(str(item.path), f"could not be parsed ({type(error).__name__})")
-        if progress:
-            progress(done, len(found))
+            continue
+        try:
+            yield from read_articles(item, max_bytes, consumed)
+        except Exception as error:  # a parser bug on one odd file must not cost the whole run
+            yield Skipped(str(item.path), f"could not be parsed ({type(error).__name__})")
 
 
 def _writer_options(file_count: int, processes: int | None) -> dict:

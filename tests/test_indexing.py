@@ -97,23 +97,23 @@ def test_interrupted_rebuild_keeps_the_old_index_and_leaves_no_debris(tmp_path, 
     rebuild(location, [sources])
     live = LiveIndex(location)
     before = location.current_generation()
-    original = writing.read_article
+    original = writing.read_articles
     calls = []
 
-    def failing_read(source, max_bytes):
+    def failing_read(source, max_bytes, consumed):
         calls.append(source)
         if len(calls) == 3:
             raise KeyboardInterrupt  # what Ctrl-C raises; not caught as a per-file failure
-        return original(source, max_bytes)
+        return original(source, max_bytes, consumed)
 
-    monkeypatch.setattr(writing, "read_article", failing_read)
+    monkeypatch.setattr(writing, "read_articles", failing_read)
     with pytest.raises(KeyboardInterrupt):
         rebuild(location, [sources])
     assert location.current_generation() == before
     assert search(live.snapshot(), SearchRequest(query="aardvarks")).total == 5
     assert sorted(p.name for p in location.root.iterdir() if p.name.startswith("gen-")) == [before.name]
 
-    monkeypatch.setattr(writing, "read_article", original)
+    monkeypatch.setattr(writing, "read_articles", original)
     assert rebuild(location, [sources]).indexed == 5
     assert search(live.snapshot(), SearchRequest(query="aardvarks")).total == 5
 
@@ -122,14 +122,14 @@ def test_a_parser_crash_on_one_file_skips_only_that_file(tmp_path, monkeypatch):
     sources = tmp_path / "sources"
     _write(sources / "good.txt", "Good\n\nFine text.")
     _write(sources / "bad.txt", "Bad\n\nCrashes the parser.")
-    original = writing.read_article
+    original = writing.read_articles
 
-    def crashing_read(source, max_bytes):
+    def crashing_read(source, max_bytes, consumed):
         if source.path.name == "bad.txt":
             raise RecursionError("maximum recursion depth exceeded")
-        return original(source, max_bytes)
+        return original(source, max_bytes, consumed)
 
-    monkeypatch.setattr(writing, "read_article", crashing_read)
+    monkeypatch.setattr(writing, "read_articles", crashing_read)
     summary = rebuild(IndexLocation(tmp_path / "index"), [sources])
     assert summary.indexed == 1
     assert summary.skipped == (Skipped(str(sources / "bad.txt"), "could not be parsed (RecursionError)"),)

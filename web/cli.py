@@ -213,7 +213,7 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
         if not stream.isatty():
             return
         if bar is None:
-            bar = click.progressbar(length=total, label=label, file=stream, show_pos=True)
+            bar = click.progressbar(length=total, label=label, file=stream, show_percent=True, show_eta=True)
             bar.__enter__()
         bar.update(done - shown)
         shown = done
