@@ -118,16 +118,19 @@ def read_sources(sources: Iterable[Path], max_bytes: int = DEFAULT_MAX_BYTES) ->
 
 
 def drop_duplicates(
-    items: Iterable[Article | Skipped], known_hashes: dict[str, str] | None = None
+    items: Iterable[Article | Skipped], existing: Callable[[str], str | None] = lambda content_hash: None
 ) -> Iterator[Article | Skipped | Duplicate]:
-    """Pass items through, replacing articles whose text or id was already seen by a Duplicate."""
-    seen_hashes = dict(known_hashes or {})
+    """Pass items through, replacing by a Duplicate each article whose text was seen or already exists.
+
+    `existing` returns the id of an article already archived with the given content hash, if any.
+    """
+    seen_hashes: dict[str, str] = {}
     seen_ids: set[str] = set()
     for item in items:
         if not isinstance(item, Article):
             yield item
-        elif item.content_hash in seen_hashes:
-            yield Duplicate(item.path, seen_hashes[item.content_hash])
+        elif (original := seen_hashes.get(item.content_hash) or existing(item.content_hash)) is not None:
+            yield Duplicate(item.path, original)
         elif item.id in seen_ids:
             yield Skipped(item.path, f"another file already has the id {item.id!r}")
         else:

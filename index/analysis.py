@@ -20,6 +20,6 @@ def text_analyzer() -> Analyzer:
     )
 
 
-def spelling_analyzer() -> Analyzer:
-    """Return the analyzer for spelling suggestions: whole lowercase words, so suggestions read as typed."""
+def display_analyzer() -> Analyzer:
+    """Return the analyzer that shows a query in the user's words: like the prose one, without stemming."""
     return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter()

@@ -71,19 +71,4 @@ def article_from_fields(fields: dict) -> Article:
 def complete_word(snapshot: Snapshot, prefix: str, limit: int = 8) -> list[str]:
     """Return the archive's most frequent words starting with prefix."""
     prefix = prefix.strip().lower()
-    if len(prefix) < 2:
-        return []
-    with snapshot.lock:
-        reader = snapshot.searcher.reader()
-        words = [(reader.doc_frequency("spelling", word), word) for word in _expand(reader, prefix)]
-    return [word for _, word in sorted(words, key=lambda pair: (-pair[0], pair[1]))[:limit]]
-
-
-def _expand(reader, prefix: str, cap: int = 2000) -> list[str]:
-    """Return up to cap indexed words starting with prefix."""
-    words = []
-    for word in reader.expand_prefix("spelling", prefix):
-        words.append(word.decode("utf-8") if isinstance(word, bytes) else word)
-        if len(words) >= cap:
-            break
-    return words
+    return snapshot.vocabulary().complete(prefix, limit) if len(prefix) >= 2 else []

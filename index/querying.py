@@ -10,7 +10,7 @@ from whoosh import query as wq
 from whoosh.qparser import AndGroup, FieldsPlugin, MultifieldParser, PlusMinusPlugin, RangePlugin
 from whoosh.fields import TEXT, Schema
 
-from index.analysis import spelling_analyzer, text_analyzer
+from index.analysis import display_analyzer, text_analyzer
 from index.scoring import FIELD_BOOSTS
 
 MAX_QUERY_LENGTH = 1000
@@ -167,7 +167,7 @@ def _parse_text(text: str, schema: Schema) -> tuple[wq.Query | None, str]:
 
 def _display_schema() -> Schema:
     """Return a schema that reads title and body like the real one but without stemming, for display."""
-    return Schema(**{name: TEXT(analyzer=spelling_analyzer()) for name in SEARCH_FIELDS})
+    return Schema(**{name: TEXT(analyzer=display_analyzer()) for name in SEARCH_FIELDS})
 
 
 def _parser(schema: Schema) -> MultifieldParser:

@@ -9,7 +9,7 @@ from whoosh.analysis import RegexTokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from archive.model import Article
-from index.analysis import spelling_analyzer, text_analyzer
+from index.analysis import text_analyzer
 
 # Fields shown as facets, in display order; each holds exact, untokenized values.
 FACET_FIELDS = ("category", "source", "authors", "year", "tags")
@@ -22,11 +22,10 @@ def build_schema() -> Schema:
     analyzer = text_analyzer()
     whole_values = RegexTokenizer(f"[^{SEPARATOR}]+")
     return Schema(
-        id=ID(unique=True, stored=True),
-        key=ID(stored=True),
+        id=STORED(),
+        key=ID(unique=True, stored=True),  # derived from id; unique, so update_document replaces by it
         title=TEXT(analyzer=analyzer, stored=True, field_boost=1.0),
         body=TEXT(analyzer=analyzer, stored=True, chars=True),
-        spelling=TEXT(analyzer=spelling_analyzer(), phrase=False),
         summary=STORED(),
         category=ID(stored=True),
         source=ID(stored=True),
@@ -36,10 +35,10 @@ def build_schema() -> Schema:
         year=ID(stored=True),
         month=ID(stored=True),
         language=ID(stored=True),
-        url=ID(stored=True),
+        url=STORED(),
         path=ID(stored=True),
         mtime_ns=STORED(),
-        content_hash=ID(stored=True),
+        content_hash=ID(stored=True),  # looked up by update to refuse copies of archived articles
     )
 
 
@@ -50,7 +49,6 @@ def article_to_document(article: Article, mtime_ns: int = 0) -> dict:
         "key": url_key(article.id),
         "title": article.title,
         "body": article.body,
-        "spelling": f"{article.title}\n{article.body}",
         "summary": article.summary,
         "category": article.category,
         "authors": SEPARATOR.join(article.authors),

@@ -113,7 +113,7 @@ def _search(snapshot: Snapshot, request: SearchRequest, started: float) -> Searc
         per_page=per_page,
         page_count=page_count,
         sort=sort,
-        suggestion=suggest_spelling(snapshot.searcher.reader(), parsed),
+        suggestion=suggest_spelling(snapshot.vocabulary(), parsed),
         understood=parsed.display,
         notes=parsed.notes,
         filters=filters,

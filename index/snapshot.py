@@ -5,12 +5,14 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from whoosh import query as wq
 from whoosh.index import Index
 from whoosh.searching import Searcher
 
 from index.scoring import ranking_model
+from index.spelling import Vocabulary
 from index.storage import IndexLocation
 
 
@@ -21,13 +23,15 @@ class Snapshot:
     searcher lives, is what keeps faceted search fast on large archives.
     """
 
-    def __init__(self, index: Index, version: str):
+    def __init__(self, index: Index, version: str, folder: Path):
         self.version = version
+        self.folder = folder
         self.searcher: Searcher = index.searcher(weighting=ranking_model())
         self.lock = threading.Lock()  # Whoosh searchers are not safe to share between threads
         self._all_documents: frozenset[int] | None = None
         self._value_documents: dict[str, dict[str, frozenset[int]]] = {}
         self._date_documents: dict[tuple, frozenset[int]] = {}
+        self._vocabulary: Vocabulary | None = None
 
     @property
     def schema(self):
@@ -61,6 +65,12 @@ class Snapshot:
             self._date_documents[key] = frozenset(found) & self.all_documents()
         return self._date_documents[key]
 
+    def vocabulary(self) -> Vocabulary:
+        """Return the archive's words for spelling suggestions and completions."""
+        if self._vocabulary is None:
+            self._vocabulary = Vocabulary.load(self.folder)
+        return self._vocabulary
+
     def close(self) -> None:
         """Release the searcher's files."""
         self.searcher.close()
@@ -84,5 +94,5 @@ class LiveIndex:
             if current is not None and current.version == version and current.searcher.up_to_date():
                 return current
             # The old snapshot is left to the garbage collector: a request may still be using it.
-            self._snapshot = Snapshot(self.location.open(), version)
+            self._snapshot = Snapshot(self.location.open(), version, self.location.current_generation())
             return self._snapshot

@@ -15,6 +15,7 @@ from whoosh.index import create_in
 from archive.model import Article, Duplicate, Skipped
 from archive.sources import DEFAULT_MAX_BYTES, SourceFile, drop_duplicates, find_files, read_articles
 from index.schema import article_to_document, build_schema
+from index.spelling import Vocabulary, article_words, count_words
 from index.storage import IndexLocation
 
 Progress = Callable[[int, int], None]  # (bytes read, bytes in all)
@@ -69,11 +70,13 @@ def rebuild(
         try:
             writer = create_in(str(generation), build_schema()).writer(**_writer_options(len(found), processes))
             try:
-                counts, skipped = _add_all(writer.add_document, found, {}, max_bytes, progress)
+                words: Counter = Counter()
+                counts, skipped = _add_all(writer.add_document, found, _nothing_known, words, max_bytes, progress)
                 writer.commit()
             except BaseException:
                 writer.cancel()
                 raise
+            Vocabulary.from_counts(words).save(generation)
         except BaseException:
             shutil.rmtree(generation, ignore_errors=True)
             raise
@@ -96,51 +99,93 @@ def update(
     started = time.perf_counter()
     with location.writer_lock():
         index = location.open()
-        with index.searcher() as searcher:
-            indexed = {fields["path"]: fields for fields in searcher.all_stored_fields()}
+        generation = location.current_generation()
         found = list(find_files(sources))
-        present = {str(item.path) for item in found if isinstance(item, SourceFile)}
-        changed = [
-            item for item in found
-            if not (isinstance(item, SourceFile) and item.mtime_ns == indexed.get(str(item.path), {}).get("mtime_ns"))
-        ]
-        roots = [Path(os.path.abspath(source)) for source in sources]
-        gone = [path for path in indexed if _is_under(path, roots) and path not in present]
-        # Hashes of documents about to be replaced must not make their own new version a duplicate.
-        replaced = {str(item.path) for item in changed if isinstance(item, SourceFile)}
-        known_hashes = {
-            fields["content_hash"]: fields["id"] for path, fields in indexed.items() if path not in replaced and path not in gone
-        }
-        writer = index.writer()
-        try:
-            for path in gone:
-                writer.delete_by_term("path", path)
-            for path in replaced & indexed.keys():
-                writer.delete_by_term("path", path)
-            counts, skipped = _add_all(writer.update_document, changed, known_hashes, max_bytes, progress)
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
+        with index.searcher() as searcher:
+            indexed_mtimes = _indexed_mtimes(searcher, [item for item in found if isinstance(item, SourceFile)])
+            changed = [
+                item for item in found if not (isinstance(item, SourceFile) and item.mtime_ns == indexed_mtimes.get(str(item.path)))
+            ]
+            present = {str(item.path) for item in found if isinstance(item, SourceFile)}
+            gone = [path for path in _indexed_paths(searcher, sources) if path not in present]
+            # Articles of replaced and deleted files go first, so their new versions are not duplicates of them.
+            removed = set(gone) | ({str(item.path) for item in changed if isinstance(item, SourceFile)} & indexed_mtimes.keys())
+            words = Counter(Vocabulary.load(generation).counts)
+            words.subtract(count_words(_stored_texts(searcher, removed)))
+
+            def existing(content_hash: str) -> str | None:
+                for fields in searcher.documents(content_hash=content_hash):
+                    if fields["path"] not in removed:
+                        return fields["id"]
+                return None
+
+            writer = index.writer()
+            try:
+                for path in removed:
+                    writer.delete_by_term("path", path)
+                counts, skipped = _add_all(writer.update_document, changed, existing, words, max_bytes, progress)
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+        Vocabulary.from_counts(words).save(generation)
         counts["unchanged"] = len(found) - len(changed)
         counts["deleted"] = len(gone)
         return _summary("update", location, found, counts, skipped, started, True)
 
 
+def _indexed_mtimes(searcher, files: Sequence[SourceFile]) -> dict[str, int]:
+    """Return the modification time recorded in the index for each of the files that is indexed."""
+    mtimes = {}
+    for item in files:
+        fields = searcher.document(path=str(item.path))
+        if fields is not None:
+            mtimes[str(item.path)] = fields["mtime_ns"]
+    return mtimes
+
+
+def _indexed_paths(searcher, sources: Sequence[Path]) -> set[str]:
+    """Return the indexed file paths at or under the sources."""
+    paths = set()
+    reader = searcher.reader()
+    for source in sources:
+        root = os.path.abspath(source)
+        for term in reader.expand_prefix("path", root):
+            path = term.decode("utf-8") if isinstance(term, bytes) else term
+            # Terms of deleted documents stay in the lexicon until segments merge.
+            if (path == root or path.startswith(root + os.sep)) and searcher.document_number(path=path) is not None:
+                paths.add(path)
+    return paths
+
+
+def _stored_texts(searcher, paths: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """Yield (title, body) of every indexed article from the given files."""
+    for path in paths:
+        for fields in searcher.documents(path=path):
+            yield fields.get("title", ""), fields.get("body", "")
+
+
+def _nothing_known(content_hash: str) -> None:
+    """Know of no indexed article (a rebuild starts empty)."""
+    return None
+
+
 def _add_all(
     add: Callable[..., None],
     found: Sequence[SourceFile | Skipped],
-    known_hashes: dict[str, str],
+    existing: Callable[[str], str | None],
+    words: Counter,
     max_bytes: int,
     progress: Progress | None,
 ) -> tuple[Counter, list[Skipped]]:
-    """Parse the found files and hand each new article to the writer."""
+    """Parse the found files, hand each new article to the writer and count its words."""
     counts: Counter = Counter()
     skipped: list[Skipped] = []
     mtimes = {str(item.path): item.mtime_ns for item in found if isinstance(item, SourceFile)}
-    for item in drop_duplicates(_read_all(found, max_bytes, progress), known_hashes):
+    for item in drop_duplicates(_read_all(found, max_bytes, progress), existing):
         if isinstance(item, Article):
             add(**article_to_document(item, mtimes.get(item.path, 0)))
+            words.update(article_words(item.title, item.body))
             counts["indexed"] += 1
         elif isinstance(item, Duplicate):
             counts["duplicates"] += 1

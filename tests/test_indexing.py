@@ -180,3 +180,29 @@ def test_rebuild_with_nothing_readable_keeps_the_previous_index(tmp_path):
     summary = rebuild(location, [tmp_path / "missing"])
     assert not summary.published
     assert location.current_generation() == before
+
+
+def test_spelling_vocabulary_follows_rebuild_and_update(tmp_path):
+    sources = tmp_path / "sources"
+    _write(sources / "a.txt", "Penguins\n\nPenguins waddle.")
+    gone = _write(sources / "b.txt", "Flamingos\n\nFlamingos stand.")
+    location = IndexLocation(tmp_path / "index")
+    rebuild(location, [sources])
+    live = LiveIndex(location)
+    assert search(live.snapshot(), SearchRequest(query="pengiuns")).suggestion == "penguins"
+    assert search(live.snapshot(), SearchRequest(query="flamingoes")).suggestion == "flamingos"
+    gone.unlink()
+    _write(sources / "c.txt", "Albatross\n\nAlbatrosses glide.")
+    update(location, [sources])
+    assert search(live.snapshot(), SearchRequest(query="albatros")).suggestion == "albatross"
+    assert search(live.snapshot(), SearchRequest(query="flamingoes")).suggestion is None
+
+
+def test_update_sees_duplicates_of_articles_in_an_unchanged_jsonl_file(tmp_path):
+    sources = tmp_path / "sources"
+    _write(sources / "feed.jsonl", '{"id": "1", "title": "Same", "body": "One."}\n{"id": "2", "title": "Other", "body": "Two."}\n')
+    location = IndexLocation(tmp_path / "index")
+    rebuild(location, [sources])
+    _write(sources / "copy.txt", "Same\n\nOne.")
+    summary = update(location, [sources])
+    assert (summary.indexed, summary.duplicates, summary.unchanged) == (0, 1, 1)
