@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -154,7 +155,7 @@ def _parse_text(text: str, schema: Schema) -> tuple[wq.Query | None, str]:
     if not text or text.strip("* ") == "":
         return None, ""
     try:
-        parsed = _parser(schema).parse(text)
+        parsed = _weight_repeats(_parser(schema).parse(text), text)
     except Exception:  # Whoosh's parser has corner cases that raise; the user still gets a search
         parsed = wq.NullQuery
     if parsed is not wq.NullQuery and not _has_broad_wildcard(parsed):
@@ -163,6 +164,20 @@ def _parse_text(text: str, schema: Schema) -> tuple[wq.Query | None, str]:
     if fallback is None:
         return wq.NullQuery, "no searchable words were left in the query (only very common words or symbols)"
     return fallback, "the query syntax was unclear, so it was searched as plain words"
+
+
+def _weight_repeats(query: wq.Query, text: str) -> wq.Query:
+    """Weight each word by how often it was typed, as BM25 weighs repeated query terms."""
+    counts = Counter(token.text for token in text_analyzer()(text))
+    if max(counts.values(), default=1) == 1:
+        return query
+
+    def weigh(node: wq.Query) -> wq.Query:
+        if isinstance(node, wq.Term) and counts[node.text] > 1:
+            return node.with_boost(node.boost * counts[node.text])
+        return node
+
+    return query.accept(weigh)
 
 
 def _display_schema() -> Schema:

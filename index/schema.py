@@ -25,7 +25,7 @@ def build_schema() -> Schema:
         id=STORED(),
         key=ID(unique=True, stored=True),  # derived from id; unique, so update_document replaces by it
         title=TEXT(analyzer=analyzer, stored=True, field_boost=1.0),
-        body=TEXT(analyzer=analyzer, stored=True, chars=True),
+        body=TEXT(analyzer=analyzer, stored=True),
         summary=STORED(),
         category=ID(stored=True),
         source=ID(stored=True),

@@ -11,7 +11,7 @@ from datetime import date, datetime, timezone
 from markupsafe import Markup
 from whoosh import query as wq
 
-from index.highlight import configure_snippets, join_marks, opening
+from index.highlight import opening, query_terms, snippet
 from index.facets import Facet, count_facets, resolve_values, selection_documents
 from index.querying import DateRange, ParsedQuery, parse_query
 from index.schema import FACET_FIELDS, split_values, url_key
@@ -34,6 +34,8 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 10
+    with_facets: bool = True  # count every facet (the page's sidebar)
+    with_snippets: bool = True  # highlight matches in the body (otherwise the article's opening)
 
 
 @dataclass(frozen=True)
@@ -84,18 +86,23 @@ def _search(snapshot: Snapshot, request: SearchRequest, started: float) -> Searc
     parsed = parse_query(request.query, snapshot.schema)
     filters = _merge_filters(snapshot, request.filters, parsed.filters)
     selections = {name: selection_documents(snapshot, name, values) for name, values in filters.items()}
-    narrowed = snapshot.all_documents()
+    allowed: frozenset[int] | None = None  # None: no exclusion or date range narrows the search
     for name, values in parsed.exclusions.items():
-        narrowed = narrowed - selection_documents(snapshot, name, resolve_values(snapshot, name, values))
+        excluded = selection_documents(snapshot, name, resolve_values(snapshot, name, values))
+        allowed = (allowed if allowed is not None else snapshot.all_documents()) - excluded
     date_range = _combine_dates(request, parsed)
     if date_range:
-        narrowed = narrowed & snapshot.documents_between(*date_range.bounds())
+        dated = snapshot.documents_between(*date_range.bounds())
+        allowed = dated if allowed is None else allowed & dated
 
-    matches = narrowed if parsed.text_query is None else frozenset(snapshot.searcher.docs_for_query(parsed.text_query)) & narrowed
+    matches = snapshot.documents_matching(parsed.text_query)
+    if allowed is not None:
+        matches = matches & allowed
     final = matches
     for documents in selections.values():
         final = final & documents
     total = len(final)
+    restricted = allowed is not None or bool(selections)
 
     per_page = min(max(request.per_page, 1), MAX_PER_PAGE)
     page_count = max(1, math.ceil(total / per_page))
@@ -103,12 +110,17 @@ def _search(snapshot: Snapshot, request: SearchRequest, started: float) -> Searc
     sort = request.sort if request.sort in SORTS else "relevance"
     if parsed.text_query is None and sort == "relevance":
         sort = "newest"  # with no words there is nothing to rank by
-    hits = _page_of_hits(snapshot, parsed.text_query, final, sort, page, per_page) if total else ()
+    highlight = request.with_snippets and parsed.text_query is not None
+    hits = (
+        _page_of_hits(snapshot, parsed.text_query, final if restricted else None, sort, page, per_page, highlight)
+        if total
+        else ()
+    )
 
     return SearchResult(
         total=total,
         hits=hits,
-        facets=count_facets(snapshot, matches, selections, filters, FACET_LIMIT),
+        facets=count_facets(snapshot, matches, selections, filters, FACET_LIMIT) if request.with_facets else (),
         page=page,
         per_page=per_page,
         page_count=page_count,
@@ -123,29 +135,38 @@ def _search(snapshot: Snapshot, request: SearchRequest, started: float) -> Searc
 
 
 def _page_of_hits(
-    snapshot: Snapshot, text_query: wq.Query | None, documents: frozenset[int], sort: str, page: int, per_page: int
+    snapshot: Snapshot,
+    text_query: wq.Query | None,
+    documents: frozenset[int] | None,
+    sort: str,
+    page: int,
+    per_page: int,
+    highlight: bool,
 ) -> tuple[Hit, ...]:
     """Return one page of hits, ranked or sorted by date, with highlighted snippets."""
     sorting = {}
     if sort != "relevance":
         sorting = {"sortedby": "published", "reverse": sort == "newest"}
-    results = snapshot.searcher.search_page(
-        text_query or wq.Every(), page, pagelen=per_page, filter=set(documents), terms=text_query is not None, **sorting
+    # A plain top-N search: Whoosh's search_page would also count every match, which we already know.
+    results = snapshot.searcher.search(
+        text_query or wq.Every(), limit=page * per_page, filter=set(documents) if documents is not None else None, **sorting
     )
-    configure_snippets(results.results)
-    highlight = text_query is not None
-    return tuple(
-        hit_from_fields(hit.fields(), hit.score, hit.highlights("body", top=2) if highlight else "") for hit in results
-    )
+    terms = query_terms(text_query, snapshot.searcher.reader()) if highlight else frozenset()
+    hits = []
+    for hit in results[(page - 1) * per_page : page * per_page]:
+        fields = hit.fields()
+        text = fields.get("summary") or fields.get("body", "")
+        hits.append(hit_from_fields(fields, hit.score, snippet(fields.get("body", ""), terms) if terms else opening(text)))
+    return tuple(hits)
 
 
-def hit_from_fields(fields: Mapping, score: float | None, snippet: str = "") -> Hit:
-    """Build a Hit from stored fields, with the highlighted snippet or else the article's opening."""
+def hit_from_fields(fields: Mapping, score: float | None, marked: Markup | None = None) -> Hit:
+    """Build a Hit from stored fields, with the given snippet or else the article's opening."""
     return Hit(
         id=fields["id"],
         key=url_key(fields["id"]),
         title=fields.get("title", ""),
-        snippet=join_marks(snippet) if snippet else opening(fields.get("summary") or fields.get("body", "")),
+        snippet=marked if marked is not None else opening(fields.get("summary") or fields.get("body", "")),
         category=fields.get("category", ""),
         published=aware(fields.get("published")),
         source=fields.get("source", ""),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +15,9 @@ from whoosh.searching import Searcher
 from index.scoring import ranking_model
 from index.spelling import Vocabulary
 from index.storage import IndexLocation
+
+# Document numbers kept in the per-term cache (about 40 bytes each), so frequent words are read once.
+TERM_CACHE_POSTINGS = 1_000_000
 
 
 class Snapshot:
@@ -32,6 +36,8 @@ class Snapshot:
         self._value_documents: dict[str, dict[str, frozenset[int]]] = {}
         self._date_documents: dict[tuple, frozenset[int]] = {}
         self._vocabulary: Vocabulary | None = None
+        self._term_documents: OrderedDict[tuple[str, str], frozenset[int]] = OrderedDict()
+        self._cached_postings = 0
 
     @property
     def schema(self):
@@ -56,6 +62,44 @@ class Snapshot:
                     table[value] = documents
             self._value_documents[fieldname] = table
         return self._value_documents[fieldname]
+
+    def documents_matching(self, query: wq.Query | None) -> frozenset[int]:
+        """Return the live documents a query matches (all of them for None)."""
+        if query is None:
+            return self.all_documents()
+        found = self._matching(query)
+        return found & self.all_documents() if self.searcher.reader().has_deletions() else found
+
+    def _matching(self, query: wq.Query) -> frozenset[int]:
+        """Evaluate a query as set algebra over cached per-term document sets."""
+        if isinstance(query, wq.Term):
+            return self.term_documents(query.fieldname, query.text)
+        if isinstance(query, wq.And):
+            parts = sorted((self._matching(sub) for sub in query.subqueries), key=len)
+            return frozenset.intersection(*parts) if parts else frozenset()
+        if isinstance(query, wq.Or):
+            return frozenset().union(*(self._matching(sub) for sub in query.subqueries))
+        if isinstance(query, wq.AndNot):
+            return self._matching(query.a) - self._matching(query.b)
+        if isinstance(query, wq.Not):
+            return self.all_documents() - self._matching(query.query)
+        if query is wq.NullQuery:
+            return frozenset()
+        return frozenset(self.searcher.docs_for_query(query))  # phrases, wildcards: Whoosh's own matching
+
+    def term_documents(self, fieldname: str, text: str) -> frozenset[int]:
+        """Return the documents holding a term, from a bounded cache shared by this searcher's queries."""
+        key = (fieldname, text)
+        documents = self._term_documents.pop(key, None)
+        if documents is None:
+            reader = self.searcher.reader()
+            documents = frozenset(reader.postings(fieldname, text).all_ids()) if key in reader else frozenset()
+            self._cached_postings += len(documents)
+        self._term_documents[key] = documents  # most recently used last
+        while self._cached_postings > TERM_CACHE_POSTINGS and len(self._term_documents) > 1:
+            _, evicted = self._term_documents.popitem(last=False)
+            self._cached_postings -= len(evicted)
+        return documents
 
     def documents_between(self, start: datetime | None, end: datetime | None) -> frozenset[int]:
         """Return the documents published in [start, end)."""

@@ -20,8 +20,8 @@ from index.storage import IndexLocation
 
 Progress = Callable[[int, int], None]  # (bytes read, bytes in all)
 
-# Below this many files, starting writer processes costs more than it saves.
-MULTIPROCESS_THRESHOLD = 1000
+# Below this much input, starting writer processes costs more than it saves.
+MULTIPROCESS_THRESHOLD_BYTES = 4 * 1024 * 1024
 WRITER_MEMORY_MB = 256
 
 
@@ -68,7 +68,8 @@ def rebuild(
         found = list(find_files(sources))
         generation = location.new_generation()
         try:
-            writer = create_in(str(generation), build_schema()).writer(**_writer_options(len(found), processes))
+            input_bytes = sum(item.size for item in found if isinstance(item, SourceFile))
+            writer = create_in(str(generation), build_schema()).writer(**_writer_options(input_bytes, processes))
             try:
                 words: Counter = Counter()
                 counts, skipped = _add_all(writer.add_document, found, _nothing_known, words, max_bytes, progress)
@@ -217,10 +218,10 @@ def _read_all(
             yield Skipped(str(item.path), f"could not be parsed ({type(error).__name__})")
 
 
-def _writer_options(file_count: int, processes: int | None) -> dict:
+def _writer_options(input_bytes: int, processes: int | None) -> dict:
     """Choose Whoosh writer options: several processes with one segment each for large runs."""
     processes = processes or min(os.cpu_count() or 1, 4)
-    if file_count < MULTIPROCESS_THRESHOLD or processes < 2:
+    if input_bytes < MULTIPROCESS_THRESHOLD_BYTES or processes < 2:
         return {"limitmb": WRITER_MEMORY_MB}
     return {"procs": processes, "multisegment": True, "limitmb": WRITER_MEMORY_MB // processes}
 
