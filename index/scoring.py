@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import heapq
 from math import log
 
-from whoosh.scoring import BM25F
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.reading import IndexReader
+from whoosh.scoring import BM25F, bm25
+from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
+
+from index.postings import candidate_postings
 
 # A word in the title says more about what an article is about than the same word in the body. Title and
 # body are scored separately and added, so a title match already counts on top of the body; 1.5 rather than
@@ -26,3 +34,66 @@ class RobertsonBM25F(BM25F):
 def ranking_model() -> RobertsonBM25F:
     """Return the weighting model the archive ranks with (K1 and B cross-validated on CISI, kept in the usual range)."""
     return RobertsonBM25F(B=0.9, K1=1.5)
+
+
+def field_lengths(reader: IndexReader, fieldname: str) -> list[int]:
+    """Return every document's length in a field, as the ranking sees it, indexed by document number."""
+    table = [byte_to_length(value) for value in range(256)]
+    lengths: list[int] = []
+    for leaf, _offset in reader.leaf_readers():
+        # whoosh-reloaded is pinned at 2.7.5: its per-document reader keeps lengths in one byte column.
+        column = leaf._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        count = leaf.doc_count_all()
+        values = list(column.load()) if column is not None else []
+        # The column may stop early when the last documents lack the field.
+        lengths.extend(table[value] for value in values[:count])
+        lengths.extend([0] * (count - len(values)))
+    return lengths
+
+
+def scored_terms(query: wq.Query) -> list[wq.Term] | None:
+    """Return the terms whose scores add up to a document's score, or None if other kinds of query take part."""
+    if isinstance(query, wq.Term):
+        return [query]
+    if isinstance(query, wq.AndNot):
+        return scored_terms(query.a)
+    if isinstance(query, wq.Not):
+        return []
+    if isinstance(query, (wq.And, wq.Or)):
+        terms: list[wq.Term] = []
+        for sub in query.subqueries:
+            found = scored_terms(sub)
+            if found is None:
+                return None
+            terms.extend(found)
+        return terms
+    return None
+
+
+def top_candidates(
+    searcher: Searcher, terms: list[wq.Term], candidates: frozenset[int], limit: int, lengths
+) -> list[tuple[float, int]]:
+    """Score only the documents already known to match and return the best (score, docnum) pairs.
+
+    Equal to Whoosh's BM25F sum over the matching terms, but reading each posting list block by block
+    and skipping blocks without a candidate: Whoosh's matchers walk the union of every term's postings
+    in Python, which cost 85 ms for a three-word query matching 154 of 113,614 documents.
+    """
+    weighting = searcher.weighting
+    scores: dict[int, float] = dict.fromkeys(candidates, 0.0)
+    ordered = sorted(candidates)
+    reader = searcher.reader()
+    for term in terms:
+        if (term.fieldname, term.text) not in reader:
+            continue
+        idf = searcher.idf(term.fieldname, term.text)
+        average = searcher.avg_field_length(term.fieldname) or 1
+        b = weighting._field_B.get(term.fieldname, weighting.B)
+        k1 = weighting.K1
+        field_length = lengths(term.fieldname)
+        for leaf, offset in reader.leaf_readers():
+            if (term.fieldname, term.text) not in leaf:
+                continue
+            for docnum, weight in candidate_postings(leaf.postings(term.fieldname, term.text), ordered, offset):
+                scores[docnum] += term.boost * bm25(idf, weight, field_length[docnum], average, b, k1)
+    return heapq.nsmallest(limit, ((-score, docnum) for docnum, score in scores.items()))

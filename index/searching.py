@@ -12,6 +12,7 @@ from markupsafe import Markup
 from whoosh import query as wq
 
 from index.highlight import opening, query_terms, snippet
+from index.scoring import scored_terms, top_candidates
 from index.facets import Facet, count_facets, resolve_values, selection_documents
 from index.querying import DateRange, ParsedQuery, parse_query
 from index.schema import FACET_FIELDS, split_values, url_key
@@ -111,11 +112,7 @@ def _search(snapshot: Snapshot, request: SearchRequest, started: float) -> Searc
     if parsed.text_query is None and sort == "relevance":
         sort = "newest"  # with no words there is nothing to rank by
     highlight = request.with_snippets and parsed.text_query is not None
-    hits = (
-        _page_of_hits(snapshot, parsed.text_query, final if restricted else None, sort, page, per_page, highlight)
-        if total
-        else ()
-    )
+    hits = _page_of_hits(snapshot, parsed.text_query, final, restricted, sort, page, per_page, highlight) if total else ()
 
     return SearchResult(
         total=total,
@@ -137,26 +134,32 @@ def _search(snapshot: Snapshot, request: SearchRequest, started: float) -> Searc
 def _page_of_hits(
     snapshot: Snapshot,
     text_query: wq.Query | None,
-    documents: frozenset[int] | None,
+    documents: frozenset[int],
+    restricted: bool,
     sort: str,
     page: int,
     per_page: int,
     highlight: bool,
 ) -> tuple[Hit, ...]:
     """Return one page of hits, ranked or sorted by date, with highlighted snippets."""
-    sorting = {}
-    if sort != "relevance":
-        sorting = {"sortedby": "published", "reverse": sort == "newest"}
-    # A plain top-N search: Whoosh's search_page would also count every match, which we already know.
-    results = snapshot.searcher.search(
-        text_query or wq.Every(), limit=page * per_page, filter=set(documents) if documents is not None else None, **sorting
-    )
-    terms = query_terms(text_query, snapshot.searcher.reader()) if highlight else frozenset()
+    searcher = snapshot.searcher
+    terms = scored_terms(text_query) if text_query is not None and sort == "relevance" else None
+    if terms is not None:
+        ranked = top_candidates(searcher, terms, documents, page * per_page, snapshot.field_lengths)
+        scored = [(docnum, -negated) for negated, docnum in ranked]
+    else:
+        sorting = {"sortedby": "published", "reverse": sort == "newest"} if sort != "relevance" else {}
+        # A plain top-N search: Whoosh's search_page would also count every match, which we already know.
+        results = searcher.search(
+            text_query or wq.Every(), limit=page * per_page, filter=set(documents) if restricted else None, **sorting
+        )
+        scored = [(hit.docnum, hit.score) for hit in results]
+    marked_terms = query_terms(text_query, searcher.reader()) if highlight else frozenset()
     hits = []
-    for hit in results[(page - 1) * per_page : page * per_page]:
-        fields = hit.fields()
-        text = fields.get("summary") or fields.get("body", "")
-        hits.append(hit_from_fields(fields, hit.score, snippet(fields.get("body", ""), terms) if terms else opening(text)))
+    for docnum, score in scored[(page - 1) * per_page : page * per_page]:
+        fields = searcher.stored_fields(docnum)
+        marked = snippet(fields.get("body", ""), marked_terms) if marked_terms else None
+        hits.append(hit_from_fields(fields, score, marked))
     return tuple(hits)
 
 

@@ -12,7 +12,8 @@ from whoosh import query as wq
 from whoosh.index import Index
 from whoosh.searching import Searcher
 
-from index.scoring import ranking_model
+from index import postings
+from index.scoring import field_lengths, ranking_model
 from index.spelling import Vocabulary
 from index.storage import IndexLocation
 
@@ -36,6 +37,7 @@ class Snapshot:
         self._value_documents: dict[str, dict[str, frozenset[int]]] = {}
         self._date_documents: dict[tuple, frozenset[int]] = {}
         self._vocabulary: Vocabulary | None = None
+        self._field_lengths: dict[str, list[int]] = {}
         self._term_documents: OrderedDict[tuple[str, str], frozenset[int]] = OrderedDict()
         self._cached_postings = 0
 
@@ -92,14 +94,19 @@ class Snapshot:
         key = (fieldname, text)
         documents = self._term_documents.pop(key, None)
         if documents is None:
-            reader = self.searcher.reader()
-            documents = frozenset(reader.postings(fieldname, text).all_ids()) if key in reader else frozenset()
+            documents = frozenset(postings.term_documents(self.searcher.reader(), fieldname, text))
             self._cached_postings += len(documents)
         self._term_documents[key] = documents  # most recently used last
         while self._cached_postings > TERM_CACHE_POSTINGS and len(self._term_documents) > 1:
             _, evicted = self._term_documents.popitem(last=False)
             self._cached_postings -= len(evicted)
         return documents
+
+    def field_lengths(self, fieldname: str) -> list[int]:
+        """Return every document's length in a field (for scoring), read once per searcher."""
+        if fieldname not in self._field_lengths:
+            self._field_lengths[fieldname] = field_lengths(self.searcher.reader(), fieldname)
+        return self._field_lengths[fieldname]
 
     def documents_between(self, start: datetime | None, end: datetime | None) -> frozenset[int]:
         """Return the documents published in [start, end)."""

@@ -28,7 +28,7 @@ from tests.benchmarks.ranking import (
 from tests.conftest import shared_data
 
 # The archive's nDCG@10 on CISI with its defaults (K1, B, FIELD_BOOSTS), rounded down; see the benchmark's output.
-CISI_NDCG_FLOOR = 0.31
+CISI_NDCG_FLOOR = 0.34
 
 
 # ---------------------------------------------------------------- metrics

@@ -238,3 +238,19 @@ def test_running_app_sees_a_rebuild_without_restart(app, tmp_path):
     (sources / "b.txt").write_text("Walrus two\n\nAnother walrus.", encoding="utf-8")
     rebuild(IndexLocation(location.root), [sources])
     assert client.get("/api/search?q=walrus").get_json()["total"] == 2
+
+
+def test_direct_scoring_ranks_like_whoosh_on_the_same_matches(bbc_index):
+    from index.querying import parse_query
+    from index.scoring import scored_terms, top_candidates
+    from index.snapshot import LiveIndex
+
+    snapshot = LiveIndex(bbc_index).snapshot()
+    searcher = snapshot.searcher
+    for text in ("election", "gordon brown", "prime minister OR chancellor", "oil prices -opec", "music awards", "mobile phone"):
+        query = parse_query(text, searcher.schema).text_query
+        matches = snapshot.documents_matching(query)
+        ours = top_candidates(searcher, scored_terms(query), matches, 10, snapshot.field_lengths)
+        whoosh = searcher.search(query, limit=10, filter=set(matches))
+        assert [(round(-score, 6), docnum) for score, docnum in ours] == [(round(hit.score, 6), hit.docnum) for hit in whoosh]
+        assert len(matches) == len(searcher.search(query, limit=None))
