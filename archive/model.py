@@ -10,6 +10,8 @@ from datetime import datetime
 from archive.categories import normalize_category
 
 _WHITESPACE = re.compile(r"\s+")
+# Control characters (other than tab and newline) make feeds invalid XML and can drive a terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,8 @@ def make_article(
     summary: str = "",
 ) -> Article:
     """Build an Article with its id, hash and normalized category derived consistently."""
-    title = _WHITESPACE.sub(" ", title).strip()
+    title = _WHITESPACE.sub(" ", _CONTROL.sub("", title)).strip()
+    body = _CONTROL.sub("", body)
     return Article(
         id=explicit_id or url or relative_path,
         title=title,
@@ -72,11 +75,11 @@ def make_article(
         category=normalize_category(category),
         published=published,
         authors=_unique(authors),
-        source=source.strip(),
+        source=_CONTROL.sub("", source).strip(),
         url=url,
         language=language.strip().lower(),
         tags=_unique(t.strip().lower() for t in tags),
-        summary=summary.strip(),
+        summary=_CONTROL.sub("", summary).strip(),
         path=relative_path,
         content_hash=content_hash(title, body),
     )
@@ -87,7 +90,7 @@ def _unique(values) -> tuple[str, ...]:
     kept: list[str] = []
     folded: set[str] = set()
     for value in values:
-        value = _WHITESPACE.sub(" ", value).strip()
+        value = _WHITESPACE.sub(" ", _CONTROL.sub("", value)).strip()
         if value and value.casefold() not in folded:
             kept.append(value)
             folded.add(value.casefold())

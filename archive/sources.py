@@ -36,7 +36,7 @@ class SourceFile:
 def find_files(sources: Iterable[Path]) -> Iterator[SourceFile | Skipped]:
     """Yield every visible file under the given files and folders, in a stable order."""
     for source in sources:
-        source = Path(os.path.abspath(Path(source).expanduser()))
+        source = resolve_source(source)
         if source.is_file():
             yield from _source_file(source, source.parent)
         elif source.is_dir():
@@ -47,6 +47,11 @@ def find_files(sources: Iterable[Path]) -> Iterator[SourceFile | Skipped]:
                         yield from _source_file(Path(folder) / name, source)
         else:
             yield Skipped(str(source), "not found")
+
+
+def resolve_source(source: Path | str) -> Path:
+    """Return a source as an absolute path, with ~ expanded, the way files are recorded in the index."""
+    return Path(os.path.abspath(Path(source).expanduser()))
 
 
 def _source_file(path: Path, root: Path) -> Iterator[SourceFile | Skipped]:
@@ -118,11 +123,14 @@ def read_sources(sources: Iterable[Path], max_bytes: int = DEFAULT_MAX_BYTES) ->
 
 
 def drop_duplicates(
-    items: Iterable[Article | Skipped], existing: Callable[[str], str | None] = lambda content_hash: None
+    items: Iterable[Article | Skipped],
+    existing: Callable[[str], str | None] = lambda content_hash: None,
+    id_taken: Callable[[str], bool] = lambda article_id: False,
 ) -> Iterator[Article | Skipped | Duplicate]:
     """Pass items through, replacing by a Duplicate each article whose text was seen or already exists.
 
-    `existing` returns the id of an article already archived with the given content hash, if any.
+    `existing` returns the id of an article already archived with the given content hash, if any;
+    `id_taken` tells whether another file's article already holds an id.
     """
     seen_hashes: dict[str, str] = {}
     seen_ids: set[str] = set()
@@ -131,7 +139,7 @@ def drop_duplicates(
             yield item
         elif (original := seen_hashes.get(item.content_hash) or existing(item.content_hash)) is not None:
             yield Duplicate(item.path, original)
-        elif item.id in seen_ids:
+        elif item.id in seen_ids or id_taken(item.id):
             yield Skipped(item.path, f"another file already has the id {item.id!r}")
         else:
             seen_hashes[item.content_hash] = item.id

@@ -1,4 +1,4 @@
-"""Single articles from the index: lookup by key, similar articles, and word completions."""
+"""Reading from the index beyond result lists: one article with similar ones, and word completions."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator
 
+from whoosh.matching.wrappers import WrappingMatcher
 from whoosh.reading import IndexReader
 
 
@@ -20,13 +21,25 @@ def term_documents(reader: IndexReader, fieldname: str, text: str) -> list[int]:
     for leaf, offset in reader.leaf_readers():
         if (fieldname, text) not in leaf:
             continue
-        matcher = leaf.postings(fieldname, text)
+        matcher = segment_postings(leaf, fieldname, text)
         while matcher.is_active():
             if matcher._ids is None:
                 matcher._read_ids()
             found.extend(map(offset.__add__, matcher._ids) if offset else matcher._ids)
             matcher._next_block()
     return found
+
+
+def segment_postings(leaf: IndexReader, fieldname: str, text: str):
+    """Return a segment's block-level posting matcher for a term, deleted documents included.
+
+    A segment with deletions wraps its matcher in a filter that lacks the block methods; callers
+    intersect with the live documents themselves.
+    """
+    matcher = leaf.postings(fieldname, text)
+    while isinstance(matcher, WrappingMatcher):
+        matcher = matcher.child
+    return matcher
 
 
 def candidate_postings(matcher, ordered: list[int], offset: int) -> Iterator[tuple[int, float]]:

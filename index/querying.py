@@ -31,9 +31,11 @@ FILTER_ALIASES = {
     "lang": "language",
     "language": "language",
 }
-_FILTER_TOKEN = re.compile(
-    r'(?<!\S)(?P<negate>-?)(?P<key>[A-Za-z]+):(?:"(?P<quoted>[^"]*)"|(?P<bare>[^\s"]+))'
+# field:value or field:"quoted value", negated by a leading - or NOT.
+FILTER_TOKEN = re.compile(
+    r'(?<!\S)(?P<negate>-|NOT\s+)?(?P<key>[A-Za-z]+):(?:"(?P<quoted>[^"]*)"|(?P<bare>[^\s"]+))'
 )
+_NEGATED_WORD = re.compile(r"^(?:-|NOT\s+)", re.UNICODE)
 _DATE_PART = r"\d{4}(?:-\d{1,2}(?:-\d{1,2})?)?"
 _DATE_RANGE = re.compile(rf"^(?P<start>{_DATE_PART})?(?:\.\.(?P<end>{_DATE_PART})?)?$")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -50,7 +52,7 @@ class DateRange:
     def bounds(self) -> tuple[datetime | None, datetime | None]:
         """Return the range as naive UTC datetimes, the end exclusive."""
         start = datetime.combine(self.start, datetime.min.time()) if self.start else None
-        end = datetime.combine(self.end + timedelta(days=1), datetime.min.time()) if self.end else None
+        end = datetime.combine(self.end + timedelta(days=1), datetime.min.time()) if self.end and self.end < date.max else None
         return start, end
 
     def describe(self) -> str:
@@ -98,7 +100,7 @@ def parse_query(text: str, schema: Schema) -> ParsedQuery:
         notes.append(f"{match.group(0)} was read as a filter")
         return " "
 
-    remaining = _FILTER_TOKEN.sub(take_filter, text).strip()
+    remaining = FILTER_TOKEN.sub(take_filter, text).strip()
     text_query, text_note = _parse_text(remaining, schema)
     if text_note:
         notes.append(text_note)
@@ -160,10 +162,28 @@ def _parse_text(text: str, schema: Schema) -> tuple[wq.Query | None, str]:
         parsed = wq.NullQuery
     if parsed is not wq.NullQuery and not _has_broad_wildcard(parsed):
         return parsed, ""
+    if _only_negations(text):
+        # Whoosh reads "-word" alone as nothing at all; people mean "everything without word".
+        parser = _parser(schema)
+        unwanted = [parser.parse(_NEGATED_WORD.sub("", part)) for part in _negated_parts(text)]
+        unwanted = [query for query in unwanted if query is not wq.NullQuery]
+        if unwanted:
+            return wq.Not(wq.Or(unwanted).normalize()), ""
     fallback = _plain_words_query(text)
     if fallback is None:
         return wq.NullQuery, "no searchable words were left in the query (only very common words or symbols)"
     return fallback, "the query syntax was unclear, so it was searched as plain words"
+
+
+def _negated_parts(text: str) -> list[str]:
+    """Split a query into words, keeping NOT with the word it negates."""
+    return re.findall(r"NOT\s+\S+|\S+", text)
+
+
+def _only_negations(text: str) -> bool:
+    """Tell whether every word of a query is negated (-word or NOT word)."""
+    parts = _negated_parts(text)
+    return bool(parts) and all(_NEGATED_WORD.match(part) and len(part) > 1 for part in parts)
 
 
 def _weight_repeats(query: wq.Query, text: str) -> wq.Query:

@@ -24,7 +24,7 @@ def build_schema() -> Schema:
     return Schema(
         id=STORED(),
         key=ID(unique=True, stored=True),  # derived from id; unique, so update_document replaces by it
-        title=TEXT(analyzer=analyzer, stored=True, field_boost=1.0),
+        title=TEXT(analyzer=analyzer, stored=True),  # weighted above the body by scoring.FIELD_BOOSTS
         body=TEXT(analyzer=analyzer, stored=True),
         summary=STORED(),
         category=ID(stored=True),
@@ -62,10 +62,12 @@ def article_to_document(article: Article, mtime_ns: int = 0) -> dict:
     if article.source:
         document["source"] = article.source
     if article.published:
-        # Whoosh stores naive datetimes; ours are all UTC so they sort and filter correctly.
-        document["published"] = article.published.astimezone(timezone.utc).replace(tzinfo=None)
-        document["year"] = f"{article.published.year:04d}"
-        document["month"] = f"{article.published.year:04d}-{article.published.month:02d}"
+        # Whoosh stores naive datetimes; ours are all UTC, so dates sort and filter alike and the
+        # year facet agrees with date: filters.
+        published = article.published.astimezone(timezone.utc).replace(tzinfo=None)
+        document["published"] = published
+        document["year"] = f"{published.year:04d}"
+        document["month"] = f"{published.year:04d}-{published.month:02d}"
     return document
 
 

@@ -12,7 +12,7 @@ from whoosh.scoring import BM25F, bm25
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from index.postings import candidate_postings
+from index.postings import candidate_postings, segment_postings
 
 # A word in the title says more about what an article is about than the same word in the body. Title and
 # body are scored separately and added, so a title match already counts on top of the body; 1.5 rather than
@@ -94,6 +94,6 @@ def top_candidates(
         for leaf, offset in reader.leaf_readers():
             if (term.fieldname, term.text) not in leaf:
                 continue
-            for docnum, weight in candidate_postings(leaf.postings(term.fieldname, term.text), ordered, offset):
+            for docnum, weight in candidate_postings(segment_postings(leaf, term.fieldname, term.text), ordered, offset):
                 scores[docnum] += term.boost * bm25(idf, weight, field_length[docnum], average, b, k1)
     return heapq.nsmallest(limit, ((-score, docnum) for docnum, score in scores.items()))

@@ -109,8 +109,8 @@ def _search(snapshot: Snapshot, request: SearchRequest, started: float) -> Searc
     page_count = max(1, math.ceil(total / per_page))
     page = min(max(request.page, 1), page_count)
     sort = request.sort if request.sort in SORTS else "relevance"
-    if parsed.text_query is None and sort == "relevance":
-        sort = "newest"  # with no words there is nothing to rank by
+    if sort == "relevance" and (parsed.text_query is None or scored_terms(parsed.text_query) == []):
+        sort = "newest"  # with no wanted words (nothing typed, or only -words) there is nothing to rank by
     highlight = request.with_snippets and parsed.text_query is not None
     hits = _page_of_hits(snapshot, parsed.text_query, final, restricted, sort, page, per_page, highlight) if total else ()
 

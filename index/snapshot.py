@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,9 @@ from index.storage import IndexLocation
 
 # Document numbers kept in the per-term cache (about 40 bytes each), so frequent words are read once.
 TERM_CACHE_POSTINGS = 1_000_000
+DATE_CACHE_RANGES = 32
+# A replaced snapshot is closed this long after the switch, when no request can still be using it.
+RETIRE_AFTER_SECONDS = 120
 
 
 class Snapshot:
@@ -35,7 +39,7 @@ class Snapshot:
         self.lock = threading.Lock()  # Whoosh searchers are not safe to share between threads
         self._all_documents: frozenset[int] | None = None
         self._value_documents: dict[str, dict[str, frozenset[int]]] = {}
-        self._date_documents: dict[tuple, frozenset[int]] = {}
+        self._date_documents: OrderedDict[tuple, frozenset[int]] = OrderedDict()
         self._vocabulary: Vocabulary | None = None
         self._field_lengths: dict[str, list[int]] = {}
         self._term_documents: OrderedDict[tuple[str, str], frozenset[int]] = OrderedDict()
@@ -111,10 +115,14 @@ class Snapshot:
     def documents_between(self, start: datetime | None, end: datetime | None) -> frozenset[int]:
         """Return the documents published in [start, end)."""
         key = (start, end)
-        if key not in self._date_documents:
+        documents = self._date_documents.pop(key, None)
+        if documents is None:
             found = self.searcher.docs_for_query(wq.DateRange("published", start, end, endexcl=True))
-            self._date_documents[key] = frozenset(found) & self.all_documents()
-        return self._date_documents[key]
+            documents = frozenset(found) & self.all_documents()
+        self._date_documents[key] = documents  # most recently used last; ranges come from users, so few are kept
+        if len(self._date_documents) > DATE_CACHE_RANGES:
+            self._date_documents.popitem(last=False)
+        return documents
 
     def vocabulary(self) -> Vocabulary:
         """Return the archive's words for spelling suggestions and completions."""
@@ -135,15 +143,25 @@ class LiveIndex:
 
     def __post_init__(self) -> None:
         self._snapshot: Snapshot | None = None
+        self._retired: list[tuple[float, Snapshot]] = []
         self._lock = threading.Lock()
 
     def snapshot(self) -> Snapshot:
         """Return a snapshot of the live index; raise IndexMissing when there is none."""
         with self._lock:
+            self._close_retired()
             current = self._snapshot
-            version = self.location.version()
+            generation = self.location.current_generation()  # read once: a switch may happen meanwhile
+            version = generation.name if generation else ""
             if current is not None and current.version == version and current.searcher.up_to_date():
                 return current
-            # The old snapshot is left to the garbage collector: a request may still be using it.
-            self._snapshot = Snapshot(self.location.open(), version, self.location.current_generation())
+            self._snapshot = Snapshot(self.location.open(generation), version, generation)
+            if current is not None:
+                self._retired.append((time.monotonic(), current))
             return self._snapshot
+
+    def _close_retired(self) -> None:
+        """Close replaced snapshots once no request can still be reading them."""
+        now = time.monotonic()
+        while self._retired and now - self._retired[0][0] > RETIRE_AFTER_SECONDS:
+            self._retired.pop(0)[1].close()

@@ -23,7 +23,7 @@ class IndexStats:
 
 def index_stats(live: LiveIndex) -> IndexStats:
     """Return the document count, facet overview, size on disk and build time of the live index."""
-    overview = search(live.snapshot(), SearchRequest(per_page=1))
+    overview = search(live.snapshot(), SearchRequest(per_page=1, with_snippets=False))
     generation = live.location.current_generation()
     files = [path for path in generation.iterdir() if path.is_file()]
     return IndexStats(

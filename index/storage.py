@@ -47,9 +47,9 @@ class IndexLocation:
         generation = self.current_generation()
         return generation.name if generation else ""
 
-    def open(self) -> Index:
-        """Open the live generation; raise IndexMissing with the command that fixes it."""
-        generation = self.current_generation()
+    def open(self, generation: Path | None = None) -> Index:
+        """Open a generation (the live one by default); raise IndexMissing with the command that fixes it."""
+        generation = generation or self.current_generation()
         if generation is None or not exists_in(str(generation)):
             raise IndexMissing(f"No index at {self.root}. Build one with: archive rebuild")
         try:
@@ -69,17 +69,25 @@ class IndexLocation:
 
     def publish(self, generation: Path) -> None:
         """Make a built generation live in one atomic step, then remove old ones."""
-        previous = self.current_generation()
         pointer = self.root / f"{CURRENT_FILE}.tmp"
         with open(pointer, "w", encoding="utf-8") as handle:
             handle.write(generation.name)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(pointer, self.root / CURRENT_FILE)
-        # The previous generation stays: searchers opened before the switch may still read from it.
-        self.remove_generations(keep={generation, previous})
+        self.remove_generations(keep=self.readable_generations())
 
-    def remove_generations(self, keep: set[Path | None]) -> None:
+    def readable_generations(self) -> set[Path]:
+        """Return the live generation and the one before it (searchers opened before a switch still read it)."""
+        live = self.current_generation()
+        if live is None:
+            return set()
+        older = sorted(
+            folder.name for folder in self.root.iterdir() if folder.name.startswith(GENERATION_PREFIX) and folder.name < live.name
+        )
+        return {live, *(self.root / name for name in older[-1:])}
+
+    def remove_generations(self, keep: set[Path]) -> None:
         """Delete generation folders not in keep, such as debris of an interrupted rebuild."""
         if not self.root.is_dir():
             return

@@ -13,8 +13,8 @@ from pathlib import Path
 from whoosh.index import create_in
 
 from archive.model import Article, Duplicate, Skipped
-from archive.sources import DEFAULT_MAX_BYTES, SourceFile, drop_duplicates, find_files, read_articles
-from index.schema import article_to_document, build_schema
+from archive.sources import DEFAULT_MAX_BYTES, SourceFile, drop_duplicates, find_files, read_articles, resolve_source
+from index.schema import article_to_document, build_schema, url_key
 from index.spelling import Vocabulary, article_words, count_words
 from index.storage import IndexLocation
 
@@ -44,7 +44,7 @@ class BuildSummary:
 
     @property
     def parsed(self) -> int:
-        """Return how many files became articles (indexed, unchanged or duplicate)."""
+        """Return how many articles were read in this run (indexed or found to be duplicates)."""
         return self.indexed + self.duplicates
 
     @property
@@ -64,7 +64,7 @@ def rebuild(
     """Index every article under the sources into a new generation and switch to it atomically."""
     started = time.perf_counter()
     with location.writer_lock():
-        location.remove_generations(keep=_live_generations(location))
+        location.remove_generations(keep=location.readable_generations())
         found = list(find_files(sources))
         generation = location.new_generation()
         try:
@@ -108,7 +108,9 @@ def update(
                 item for item in found if not (isinstance(item, SourceFile) and item.mtime_ns == indexed_mtimes.get(str(item.path)))
             ]
             present = {str(item.path) for item in found if isinstance(item, SourceFile)}
-            gone = [path for path in _indexed_paths(searcher, sources) if path not in present]
+            # A source that is missing (say, an unmounted disk) deletes nothing: only files seen gone do.
+            reachable = [source for source in sources if resolve_source(source).exists()]
+            gone = [path for path in _indexed_paths(searcher, reachable) if path not in present]
             # Articles of replaced and deleted files go first, so their new versions are not duplicates of them.
             removed = set(gone) | ({str(item.path) for item in changed if isinstance(item, SourceFile)} & indexed_mtimes.keys())
             words = Counter(Vocabulary.load(generation).counts)
@@ -120,16 +122,21 @@ def update(
                         return fields["id"]
                 return None
 
+            def id_taken(article_id: str) -> bool:
+                fields = searcher.document(key=url_key(article_id))
+                return fields is not None and fields["path"] not in removed
+
             writer = index.writer()
             try:
                 for path in removed:
                     writer.delete_by_term("path", path)
-                counts, skipped = _add_all(writer.update_document, changed, existing, words, max_bytes, progress)
+                counts, skipped = _add_all(writer.add_document, changed, existing, words, max_bytes, progress, id_taken)
+                # Saved before the commit, so a searcher that sees the new documents also finds their words.
+                Vocabulary.from_counts(words).save(generation)
                 writer.commit()
             except BaseException:
                 writer.cancel()
                 raise
-        Vocabulary.from_counts(words).save(generation)
         counts["unchanged"] = len(found) - len(changed)
         counts["deleted"] = len(gone)
         return _summary("update", location, found, counts, skipped, started, True)
@@ -150,7 +157,7 @@ def _indexed_paths(searcher, sources: Sequence[Path]) -> set[str]:
     paths = set()
     reader = searcher.reader()
     for source in sources:
-        root = os.path.abspath(source)
+        root = str(resolve_source(source))
         for term in reader.expand_prefix("path", root):
             path = term.decode("utf-8") if isinstance(term, bytes) else term
             # Terms of deleted documents stay in the lexicon until segments merge.
@@ -178,12 +185,13 @@ def _add_all(
     words: Counter,
     max_bytes: int,
     progress: Progress | None,
+    id_taken: Callable[[str], bool] = lambda article_id: False,
 ) -> tuple[Counter, list[Skipped]]:
     """Parse the found files, hand each new article to the writer and count its words."""
     counts: Counter = Counter()
     skipped: list[Skipped] = []
     mtimes = {str(item.path): item.mtime_ns for item in found if isinstance(item, SourceFile)}
-    for item in drop_duplicates(_read_all(found, max_bytes, progress), existing):
+    for item in drop_duplicates(_read_all(found, max_bytes, progress), existing, id_taken):
         if isinstance(item, Article):
             add(**article_to_document(item, mtimes.get(item.path, 0)))
             words.update(article_words(item.title, item.body))
@@ -224,23 +232,6 @@ def _writer_options(input_bytes: int, processes: int | None) -> dict:
     if input_bytes < MULTIPROCESS_THRESHOLD_BYTES or processes < 2:
         return {"limitmb": WRITER_MEMORY_MB}
     return {"procs": processes, "multisegment": True, "limitmb": WRITER_MEMORY_MB // processes}
-
-
-def _live_generations(location: IndexLocation) -> set[Path | None]:
-    """Return the generation folders readers may be using: the live one and, if any, the one before it."""
-    live = location.current_generation()
-    if live is None:
-        return set()
-    older = sorted(
-        (folder for folder in location.root.iterdir() if folder.name.startswith("gen-") and folder.name < live.name),
-        key=lambda folder: folder.name,
-    )
-    return {live, *older[-1:]}
-
-
-def _is_under(path: str, roots: Iterable[Path]) -> bool:
-    """Tell whether a file path lies at or under any of the roots."""
-    return any(path == str(root) or path.startswith(str(root) + os.sep) for root in roots)
 
 
 def _summary(

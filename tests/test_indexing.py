@@ -206,3 +206,41 @@ def test_update_sees_duplicates_of_articles_in_an_unchanged_jsonl_file(tmp_path)
     _write(sources / "copy.txt", "Same\n\nOne.")
     summary = update(location, [sources])
     assert (summary.indexed, summary.duplicates, summary.unchanged) == (0, 1, 1)
+
+
+def test_search_still_works_for_surviving_articles_after_an_update_deletes(tmp_path):
+    sources = tmp_path / "sources"
+    for number in range(3):
+        _write(sources / f"{number}.txt", f"Keeper {number}\n\nThe heron stays, number {number}.")
+    gone = _write(sources / "gone.txt", "Goner\n\nThe heron leaves.")
+    location = IndexLocation(tmp_path / "index")
+    rebuild(location, [sources])
+    gone.unlink()
+    update(location, [sources])
+    result = search(LiveIndex(location).snapshot(), SearchRequest(query="heron"))
+    assert result.total == 3
+    assert {hit.title for hit in result.hits} == {"Keeper 0", "Keeper 1", "Keeper 2"}
+
+
+def test_update_does_not_let_a_new_file_take_another_files_id(tmp_path):
+    sources = tmp_path / "sources"
+    _write(sources / "a.txt", "URL: https://example.com/story\n\nFirst\n\nThe original text.")
+    location = IndexLocation(tmp_path / "index")
+    rebuild(location, [sources])
+    _write(sources / "b.txt", "URL: https://example.com/story\n\nSecond\n\nA different text.")
+    summary = update(location, [sources])
+    assert summary.indexed == 0
+    assert [skipped.reason for skipped in summary.skipped] == ["another file already has the id 'https://example.com/story'"]
+    assert _ids(location, "original") == {"https://example.com/story"}
+
+
+def test_update_with_a_missing_source_deletes_nothing(tmp_path):
+    sources = tmp_path / "sources"
+    _write(sources / "a.txt", "Stays\n\nA lynx.")
+    location = IndexLocation(tmp_path / "index")
+    rebuild(location, [sources])
+    moved = tmp_path / "elsewhere"
+    sources.rename(moved)
+    summary = update(location, [sources])
+    assert summary.deleted == 0
+    assert _ids(location, "lynx") == {"a.txt"}

@@ -69,3 +69,20 @@ def test_overly_broad_wildcard_degrades_to_words():
     parsed = parse_query("a* economy", SCHEMA)
     assert describe_query(parsed.text_query) == "economi"
     assert parsed.notes == ("the query syntax was unclear, so it was searched as plain words",)
+
+
+def test_negative_only_queries_and_negated_filters(bbc_index):
+    snapshot = LiveIndex(bbc_index).snapshot()
+    everything = search(snapshot, SearchRequest()).total
+    with_blair = search(snapshot, SearchRequest(query="blair")).total
+    assert search(snapshot, SearchRequest(query="-blair")).total == everything - with_blair
+    assert search(snapshot, SearchRequest(query="NOT blair")).total == everything - with_blair
+    sport = search(snapshot, SearchRequest(query="category:sport")).total
+    assert search(snapshot, SearchRequest(query="NOT category:sport")).total == everything - sport
+    assert search(snapshot, SearchRequest(query="-blair -brown")).total < everything - with_blair
+
+
+def test_far_future_dates_do_not_overflow(bbc_index):
+    snapshot = LiveIndex(bbc_index).snapshot()
+    assert search(snapshot, SearchRequest(query="date:9999")).total == 0
+    assert search(snapshot, SearchRequest(query="date:2000..9999")).total >= 0

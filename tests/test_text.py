@@ -79,3 +79,9 @@ def test_latin1_pound_sign_decodes():
     assert decode_bytes("costs £5".encode("latin-1")) == "costs £5"
     assert decode_bytes("costs £5".encode("utf-8")) == "costs £5"
     assert decode_bytes("hé".encode("utf-16")) == "hé"
+
+
+def test_control_characters_are_removed():
+    article = parse_text("Ti\x1btle\x07\n\nBody\x00 text\x1b[31m red.", relative_path="x.txt")
+    assert article.title == "Title"
+    assert article.body == "Body text[31m red."

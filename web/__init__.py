@@ -39,6 +39,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.config["SOURCES"] = os.environ["ARCHIVE_SOURCES"].split(os.pathsep)
     else:
         app.config.from_mapping(test_config)
+    if isinstance(app.config["SOURCES"], str):
+        app.config["SOURCES"] = app.config["SOURCES"].split(os.pathsep)
 
     app.extensions["archive"] = LiveIndex(IndexLocation(Path(app.config["INDEX_PATH"])))
 

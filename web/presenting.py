@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from flask import url_for
 
 from archive.categories import category_label, normalize_category
-from index.querying import FILTER_ALIASES
+from index.querying import FILTER_ALIASES, FILTER_TOKEN
 from index.searching import SearchRequest, SearchResult
 from web.params import FIELD_PARAMETERS, request_arguments
 
 PAGE_WINDOW = 2  # page links shown on each side of the current page
-_TYPED_FILTER = re.compile(r'(?<!\S)-?(?P<key>[A-Za-z]+):(?:"(?P<quoted>[^"]*)"|(?P<bare>[^\s"]+))')
 
 
 @dataclass(frozen=True)
@@ -148,7 +147,7 @@ def remove_typed_filter(query: str, field: str, value: str) -> str:
             return ""
         return match.group(0)
 
-    return " ".join(_TYPED_FILTER.sub(drop, query).split())
+    return " ".join(FILTER_TOKEN.sub(drop, query).split())
 
 
 def _is_chosen(field: str, value: str, chosen: tuple[str, ...]) -> bool:

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 
 from archive.categories import category_label
 from index.documents import article_page, complete_word
+from index.querying import MAX_QUERY_LENGTH
 from index.searching import search
 from index.snapshot import LiveIndex, Snapshot
 from web import presenting
@@ -52,7 +53,7 @@ def search_page():
 @bp.get("/articles/<key>")
 def article(key: str):
     """Show one article with the query's words marked and similar articles."""
-    query = request.args.get("q", "")[:1000]
+    query = request.args.get("q", "")[:MAX_QUERY_LENGTH]
     page = article_page(snapshot(), key, query)
     if page is None:
         abort(404, description="There is no article with that address in the archive.")
@@ -64,7 +65,7 @@ def article(key: str):
 def feed():
     """Return an Atom feed of a search, newest first."""
     wanted = search_request(request.args)
-    result = search(snapshot(), replace(wanted, sort="newest", page=1, per_page=FEED_ENTRIES))
+    result = search(snapshot(), replace(wanted, sort="newest", page=1, per_page=FEED_ENTRIES, with_facets=False))
     updated = max((hit.published for hit in result.hits if hit.published), default=datetime(1970, 1, 1, tzinfo=timezone.utc))
     body = render_template(
         "feed.xml",

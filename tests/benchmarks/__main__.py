@@ -10,19 +10,16 @@ in the same run, interleaved; times are medians (and p95) of repeated measuremen
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
-import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from tests.benchmarks import serving
 from tests.benchmarks.engines import ENGINES, MODES, ArchiveEngine, load_queries
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -119,7 +116,7 @@ def query_section(corpus: Path, size: int, queries, work: Path) -> dict:
                 started = time.perf_counter()
                 engine.query(query, mode)
                 timings[name, mode].append((time.perf_counter() - started) * 1000)
-    figures = {name: {mode: _latency(timings[name, mode]) for mode in MODES} for name in engines}
+    figures = {name: {mode: serving.latency(timings[name, mode]) for mode in MODES} for name in engines}
     for mode in MODES:
         figures[f"p95_ratio_vs_fts5 {mode}"] = figures["archive"][mode]["p95_ms"] / figures["fts5"][mode]["p95_ms"]
         figures[f"median_ratio_vs_fts5 {mode}"] = figures["archive"][mode]["median_ms"] / figures["fts5"][mode]["median_ms"]
@@ -182,20 +179,14 @@ def http_section(articles: Path, limit: int | None, queries, requests: int, work
     """Serve articles.jsonl with `archive serve` and time the search page at concurrency 1 and 8."""
     engine = ArchiveEngine(work / "http")
     engine.build(articles, limit)
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from web.cli import main; main()", "serve", "--port", str(port)],
-        cwd=REPOSITORY, env={**os.environ, "ARCHIVE_INDEX": str(engine.location.root)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    server, port = serving.serve(engine.location.root)
     try:
-        _wait_for_port(port)
         paths = [f"/?{urlencode({'q': query.archive_text()})}" for query in queries]
-        _fetch_all(port, paths[:1])
+        serving.fetch_all(port, paths[:1])
         figures = {}
         for concurrency in (1, 8):
-            figures[str(concurrency)] = _load(port, [paths[i % len(paths)] for i in range(requests)], concurrency)
-        figures["server_rss_mb"] = _rss_megabytes(server.pid)
+            figures[str(concurrency)] = serving.load(port, [paths[i % len(paths)] for i in range(requests)], concurrency)
+        figures["server_rss_mb"] = serving.rss_megabytes(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -217,54 +208,6 @@ def ranking_section() -> dict:
     return json.loads(lines[-1])
 
 
-def _load(port: int, paths: list[str], concurrency: int) -> dict:
-    """Send the requests from `concurrency` threads with kept-alive connections; return the figures."""
-    timings: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    shares = [paths[index::concurrency] for index in range(concurrency)]
-
-    def worker(share: list[str]) -> None:
-        nonlocal errors
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        for path in share:
-            started = time.perf_counter()
-            try:
-                connection.request("GET", path)
-                response = connection.getresponse()
-                response.read()
-                failed = response.status != 200
-            except (OSError, http.client.HTTPException):
-                failed = True
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            with lock:
-                timings.append((time.perf_counter() - started) * 1000)
-                errors += failed
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(share,)) for share in shares]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    return {**_latency(timings), "requests_per_second": len(timings) / elapsed, "errors": errors}
-
-
-def _fetch_all(port: int, paths: list[str]) -> None:
-    """GET each path once (to warm the server)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    for path in paths:
-        connection.request("GET", path)
-        connection.getresponse().read()
-
-
-def _latency(timings: list[float]) -> dict:
-    """Return the median and p95 of timings in ms."""
-    ordered = sorted(timings)
-    return {"median_ms": statistics.median(ordered), "p95_ms": ordered[int(0.95 * (len(ordered) - 1))], "count": len(ordered)}
-
-
 def _build_in_subprocess(engine: str, corpus: Path, size: int, folder: Path) -> dict:
     """Build one engine's index in a fresh process (so its peak memory is its own)."""
     output = subprocess.run(
@@ -280,33 +223,6 @@ def _table(title: str, header: list[str], rows: list[list]) -> None:
     print(f"\n{title}")
     for row in [header, *rows]:
         print("  " + "  ".join(str(cell).rjust(width) for cell, width in zip(row, widths)))
-
-
-def _wait_for_port(port: int, seconds: float = 60) -> None:
-    """Wait until something listens on the port."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"nothing listened on port {port} within {seconds:.0f} s")
-
-
-def _free_port() -> int:
-    """Return a free TCP port on the loopback interface."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _rss_megabytes(pid: int) -> float:
-    """Return a process's resident memory in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _remove(folder: Path) -> None:
