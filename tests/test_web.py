@@ -255,3 +255,10 @@ def test_direct_scoring_ranks_like_whoosh_on_the_same_matches(bbc_index):
         whoosh = searcher.search(query, limit=10, filter=set(matches))
         assert [(round(-score, 6), docnum) for score, docnum in ours] == [(round(hit.score, 6), hit.docnum) for hit in whoosh]
         assert len(matches) == len(searcher.search(query, limit=None))
+
+
+def test_relaxed_query_keeps_filters_out_and_phrases_whole(bbc_client):
+    page = bbc_client.get("/?q=zzqx+yyqv+category:sport").get_data(as_text=True)
+    assert "Match any of the words: zzqx OR yyqv" in page
+    quoted = bbc_client.get('/?q="zzqx+yyqv"').get_data(as_text=True)
+    assert "Match any of the words" not in quoted

@@ -124,8 +124,8 @@ def alternatives(result: SearchResult, request: SearchRequest) -> tuple[Alternat
     offers = []
     if result.suggestion:
         offers.append(Alternative(f"Search for {result.suggestion}", search_url(request, q=result.suggestion, page=None)))
-    words = request.query.split()
-    if len(words) > 1 and "OR" not in words:
+    words = remove_typed_filter(request.query, "", "").split()
+    if len(words) > 1 and "OR" not in words and '"' not in request.query:
         any_words = " OR ".join(words)
         offers.append(Alternative(f"Match any of the words: {any_words}", search_url(request, q=any_words, page=None)))
     if result.filters or result.date_range or request.date_from or request.date_to:
