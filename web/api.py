@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, request
 
 from index.documents import article_page
-from index.querying import MAX_QUERY_LENGTH
 from index.searching import search
 from web.openapi import openapi_document
-from web.params import search_request
+from web.params import clean_query, search_request
 from web.serialize import article_page_to_dict, search_result_to_dict
 from web.views import snapshot
 
@@ -24,7 +23,7 @@ def search_json():
 @bp.get("/articles/<key>")
 def article_json(key: str):
     """Return one article as JSON."""
-    page = article_page(snapshot(), key, request.args.get("q", "")[:MAX_QUERY_LENGTH])
+    page = article_page(snapshot(), key, clean_query(request.args.get("q", "")))
     if page is None:
         abort(404, description="There is no article with that key in the archive.")
     return jsonify(article_page_to_dict(page))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from werkzeug.datastructures import MultiDict
@@ -15,6 +16,8 @@ FACET_PARAMETERS = {"category": "category", "source": "source", "author": "autho
 FIELD_PARAMETERS = {field: parameter for parameter, field in FACET_PARAMETERS.items()}
 DEFAULT_PER_PAGE = 10
 MAX_VALUES_PER_FACET = 50
+# Control characters, surrogates and non-characters: invalid in XML (the Atom feed), noise elsewhere.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 def search_request(args: MultiDict) -> SearchRequest:
@@ -23,7 +26,7 @@ def search_request(args: MultiDict) -> SearchRequest:
     if sort not in SORTS:
         raise BadRequest(f"sort must be one of {', '.join(SORTS)}, not {sort[:40]!r}.")
     return SearchRequest(
-        query=args.get("q", "")[:MAX_QUERY_LENGTH],
+        query=clean_query(args.get("q", "")),
         filters={
             field: tuple(dict.fromkeys(value[:200] for value in args.getlist(parameter) if value.strip()))[:MAX_VALUES_PER_FACET]
             for parameter, field in FACET_PARAMETERS.items()
@@ -35,6 +38,11 @@ def search_request(args: MultiDict) -> SearchRequest:
         page=_whole_number(args, "page", 1, minimum=1, maximum=10**9),
         per_page=_whole_number(args, "per_page", DEFAULT_PER_PAGE, minimum=1, maximum=MAX_PER_PAGE),
     )
+
+
+def clean_query(text: str) -> str:
+    """Return a query capped in length and without characters XML and terminals cannot carry."""
+    return _UNPRINTABLE.sub("", text[:MAX_QUERY_LENGTH])
 
 
 def request_arguments(request: SearchRequest, **changes) -> dict:

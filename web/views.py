@@ -9,11 +9,10 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 
 from archive.categories import category_label
 from index.documents import article_page, complete_word
-from index.querying import MAX_QUERY_LENGTH
 from index.searching import search
 from index.snapshot import LiveIndex, Snapshot
 from web import presenting
-from web.params import FIELD_PARAMETERS, search_request
+from web.params import FIELD_PARAMETERS, clean_query, search_request
 
 bp = Blueprint("views", __name__)
 
@@ -53,7 +52,7 @@ def search_page():
 @bp.get("/articles/<key>")
 def article(key: str):
     """Show one article with the query's words marked and similar articles."""
-    query = request.args.get("q", "")[:MAX_QUERY_LENGTH]
+    query = clean_query(request.args.get("q", ""))
     page = article_page(snapshot(), key, query)
     if page is None:
         abort(404, description="There is no article with that address in the archive.")
@@ -88,7 +87,7 @@ def opensearch():
 @bp.get("/suggest")
 def suggest():
     """Return OpenSearch suggestions: the query with its last word completed from the archive's words."""
-    query = request.args.get("q", "")[:200]
+    query = clean_query(request.args.get("q", ""))[:200]
     head, _, last = query.rpartition(" ")
     completions = [f"{head} {word}".strip() for word in complete_word(snapshot(), last)]
     response = jsonify([query, completions])
