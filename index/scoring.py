@@ -90,7 +90,7 @@ def top_candidates(
         average = searcher.avg_field_length(term.fieldname) or 1
         b = weighting._field_B.get(term.fieldname, weighting.B)
         k1 = weighting.K1
-        field_length = lengths(term.fieldname)
+        field_length = lengths(term.fieldname, len(candidates))
         for leaf, offset in reader.leaf_readers():
             if (term.fieldname, term.text) not in leaf:
                 continue

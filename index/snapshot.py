@@ -5,12 +5,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from whoosh import query as wq
 from whoosh.index import Index
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from index import postings
@@ -21,6 +23,7 @@ from index.storage import IndexLocation
 # Document numbers kept in the per-term cache (about 40 bytes each), so frequent words are read once.
 TERM_CACHE_POSTINGS = 1_000_000
 DATE_CACHE_RANGES = 32
+LENGTH_LOOKUPS_BEFORE_LOADING = 2000
 # A replaced snapshot is closed this long after the switch, when no request can still be using it.
 RETIRE_AFTER_SECONDS = 120
 
@@ -53,7 +56,13 @@ class Snapshot:
     def all_documents(self) -> frozenset[int]:
         """Return the numbers of all live (not deleted) documents."""
         if self._all_documents is None:
-            self._all_documents = frozenset(self.searcher.reader().all_doc_ids())
+            live: set[int] = set()
+            for leaf, offset in self.searcher.reader().leaf_readers():
+                segment = range(offset, offset + leaf.doc_count_all())
+                # Asking each document whether it is deleted took half a second at 110k documents.
+                deleted = {offset + docnum for docnum in leaf.deleted_docs_set} if leaf.has_deletions() else set()
+                live.update(segment if not deleted else (docnum for docnum in segment if docnum not in deleted))
+            self._all_documents = frozenset(live)
         return self._all_documents
 
     def value_documents(self, fieldname: str) -> dict[str, frozenset[int]]:
@@ -63,7 +72,7 @@ class Snapshot:
             live = self.all_documents()
             table = {}
             for value in reader.field_terms(fieldname):
-                documents = frozenset(reader.postings(fieldname, value).all_ids()) & live
+                documents = frozenset(postings.term_documents(reader, fieldname, value)) & live
                 if documents:
                     table[value] = documents
             self._value_documents[fieldname] = table
@@ -106,10 +115,17 @@ class Snapshot:
             self._cached_postings -= len(evicted)
         return documents
 
-    def field_lengths(self, fieldname: str) -> list[int]:
-        """Return every document's length in a field (for scoring), read once per searcher."""
-        if fieldname not in self._field_lengths:
-            self._field_lengths[fieldname] = field_lengths(self.searcher.reader(), fieldname)
+    def field_lengths(self, fieldname: str, wanted: int) -> Sequence[int]:
+        """Return documents' lengths in a field (for scoring), indexable by document number.
+
+        The whole column is read once per searcher when many lengths are wanted; a few are looked up
+        one by one, so the first search after an update does not pay for reading every length.
+        """
+        if fieldname in self._field_lengths:
+            return self._field_lengths[fieldname]
+        if wanted < LENGTH_LOOKUPS_BEFORE_LOADING:
+            return _LengthLookup(self.searcher.reader(), fieldname)
+        self._field_lengths[fieldname] = field_lengths(self.searcher.reader(), fieldname)
         return self._field_lengths[fieldname]
 
     def documents_between(self, start: datetime | None, end: datetime | None) -> frozenset[int]:
@@ -133,6 +149,18 @@ class Snapshot:
     def close(self) -> None:
         """Release the searcher's files."""
         self.searcher.close()
+
+
+@dataclass(frozen=True)
+class _LengthLookup:
+    """One field's document lengths, read from the index one document at a time."""
+
+    reader: IndexReader
+    fieldname: str
+
+    def __getitem__(self, docnum: int) -> int:
+        """Return the length of the field in one document."""
+        return self.reader.doc_field_length(docnum, self.fieldname) or 0
 
 
 @dataclass
