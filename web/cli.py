@@ -73,7 +73,7 @@ def _sources(sources: tuple[Path, ...]) -> list[Path]:
 def rebuild_command(sources: tuple[Path, ...], index_path: Path | None, max_file_mb: int | None, verbose: bool) -> None:
     """Index every article under SOURCES (default: seeds/) into a fresh index, then switch to it."""
     location = _location(index_path)
-    with _writing(location), _progress("Indexing") as progress:
+    with _writing(), _progress("Indexing") as progress:
         summary = rebuild(location, _sources(sources), max_bytes=_max_bytes(max_file_mb), progress=progress)
     _print_summary(summary, verbose)
     if not summary.published:
@@ -92,7 +92,7 @@ def rebuild_command(sources: tuple[Path, ...], index_path: Path | None, max_file
 def update_command(sources: tuple[Path, ...], index_path: Path | None, max_file_mb: int | None, verbose: bool) -> None:
     """Index new and changed files under SOURCES and drop articles whose files were deleted."""
     location = _location(index_path)
-    with _writing(location), _progress("Updating") as progress:
+    with _writing(), _progress("Updating") as progress:
         summary = update(location, _sources(sources), max_bytes=_max_bytes(max_file_mb), progress=progress)
     _print_summary(summary, verbose)
 
@@ -152,7 +152,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
     live: LiveIndex = app.extensions["archive"]
     if live.location.current_generation() is None:
         click.echo(f"No index yet: building one from {', '.join(app.config['SOURCES'])}")
-        with _writing(live.location), _progress("Indexing") as progress:
+        with _writing(), _progress("Indexing") as progress:
             summary = rebuild(live.location, _sources(()), max_bytes=_max_bytes(None), progress=progress)
         _print_summary(summary, verbose=False)
     try:
@@ -188,13 +188,11 @@ def _open(live: LiveIndex):
 
 
 @contextmanager
-def _writing(location: IndexLocation) -> Iterator[None]:
+def _writing() -> Iterator[None]:
     """Turn a busy or missing index and an interruption into clear messages."""
     try:
         yield
-    except IndexBusy as error:
-        raise click.ClickException(str(error)) from None
-    except IndexMissing as error:
+    except (IndexBusy, IndexMissing) as error:
         raise click.ClickException(str(error)) from None
     except KeyboardInterrupt:
         click.echo("\nInterrupted. The index that was live before is still the one being served.", err=True)
