@@ -36,7 +36,7 @@ def article_page(snapshot: Snapshot, key: str, query: str = "") -> ArticlePage |
             return None
         fields = searcher.stored_fields(docnum)
         article = article_from_fields(fields)
-        terms = query_terms(parse_query(query, snapshot.schema).text_query, searcher.reader()) if query else frozenset()
+        terms = query_terms(parse_query(query, snapshot.schema, snapshot.parsers()).text_query, searcher.reader()) if query else frozenset()
         similar = searcher.more_like(docnum, "body", text=article.body, top=SIMILAR_ARTICLES + 1, numterms=12)
         return ArticlePage(
             article=article,

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from whoosh import query as wq
+from whoosh.analysis import Analyzer
 from whoosh.qparser import AndGroup, FieldsPlugin, MultifieldParser, PlusMinusPlugin, RangePlugin
-from whoosh.fields import TEXT, Schema
+from whoosh.fields import Schema
 
-from index.analysis import display_analyzer, text_analyzer
+from index.analysis import display_analyzer
 from index.scoring import FIELD_BOOSTS
 
 MAX_QUERY_LENGTH = 1000
@@ -61,6 +63,19 @@ class DateRange:
 
 
 @dataclass(frozen=True)
+class QueryParsers:
+    """The parser a query goes through; building one compiles dozens of patterns, so a snapshot keeps it."""
+
+    parser: MultifieldParser
+    analyzer: Analyzer
+
+    @classmethod
+    def for_schema(cls, schema: Schema) -> QueryParsers:
+        """Build the parser for an index's schema."""
+        return cls(_parser(schema), schema[SEARCH_FIELDS[-1]].analyzer)
+
+
+@dataclass(frozen=True)
 class ParsedQuery:
     """A query string split into a text query for ranking and structured filters."""
 
@@ -73,8 +88,9 @@ class ParsedQuery:
     display: str = ""  # the words part as searched, in the user's words (unstemmed, stop words dropped)
 
 
-def parse_query(text: str, schema: Schema) -> ParsedQuery:
+def parse_query(text: str, schema: Schema, parsers: QueryParsers | None = None) -> ParsedQuery:
     """Parse a user's query; never raises, degrading to a keyword search when the syntax is broken."""
+    parsers = parsers or QueryParsers.for_schema(schema)
     text = _clean(text)
     filters: dict[str, list[str]] = {}
     exclusions: dict[str, list[str]] = {}
@@ -101,7 +117,7 @@ def parse_query(text: str, schema: Schema) -> ParsedQuery:
         return " "
 
     remaining = FILTER_TOKEN.sub(take_filter, text).strip()
-    text_query, text_note = _parse_text(remaining, schema)
+    text_query, text_note = _parse_text(remaining, parsers.parser, parsers.analyzer)
     if text_note:
         notes.append(text_note)
     return ParsedQuery(
@@ -111,7 +127,7 @@ def parse_query(text: str, schema: Schema) -> ParsedQuery:
         date_range=date_range,
         notes=tuple(notes),
         words=tuple(_WORD.findall(remaining)),
-        display=describe_query(_parse_text(remaining, _display_schema())[0]) if text_query is not None else "",
+        display=describe_query(text_query, typed_spellings(remaining, parsers.analyzer)) if text_query is not None else "",
     )
 
 
@@ -129,47 +145,57 @@ def parse_date_range(text: str) -> DateRange | None:
         return None
 
 
-def describe_query(query: wq.Query | None) -> str:
-    """Render a parsed text query the way a person would write it."""
+def describe_query(query: wq.Query | None, spellings: Mapping[str, str] | None = None) -> str:
+    """Render a parsed text query the way a person would write it, terms spelled as typed where known."""
+    spellings = spellings or {}
     if query is None or query is wq.NullQuery:
         return ""
-    if isinstance(query, wq.Or) and len({describe_query(sub) for sub in query.subqueries}) == 1:
-        return describe_query(query.subqueries[0])  # one word searched in title and body
+    if isinstance(query, wq.Or) and len({describe_query(sub, spellings) for sub in query.subqueries}) == 1:
+        return describe_query(query.subqueries[0], spellings)  # one word searched in title and body
     if isinstance(query, (wq.And, wq.Or)):
         joiner = " " if isinstance(query, wq.And) else " OR "
-        parts = list(dict.fromkeys(describe_query(sub) for sub in query.subqueries))
+        parts = list(dict.fromkeys(describe_query(sub, spellings) for sub in query.subqueries))
         return f"({joiner.join(parts)})" if isinstance(query, wq.Or) else joiner.join(parts)
     if isinstance(query, wq.AndNot):
-        return f"{describe_query(query.a)} -{describe_query(query.b)}"
+        return f"{describe_query(query.a, spellings)} -{describe_query(query.b, spellings)}"
     if isinstance(query, wq.Not):
-        return f"-{describe_query(query.query)}"
+        return f"-{describe_query(query.query, spellings)}"
     if isinstance(query, wq.Phrase):
-        return '"' + " ".join(query.words) + '"'
+        return '"' + " ".join(spellings.get(word, word) for word in query.words) + '"'
     if isinstance(query, (wq.Prefix, wq.Wildcard)):
         return query.text + ("*" if isinstance(query, wq.Prefix) else "")
     if isinstance(query, wq.Term):
-        return str(query.text)
+        return spellings.get(query.text, str(query.text))
     return str(query)
 
 
-def _parse_text(text: str, schema: Schema) -> tuple[wq.Query | None, str]:
+def typed_spellings(text: str, analyzer: Analyzer) -> dict[str, str]:
+    """Map each analyzed (stemmed) term of a text to the word as typed, lowercased, first spelling kept."""
+    # The display analyzer stops where the prose analyzer goes on to fold and stem, so token positions agree.
+    typed = {token.pos: token.text for token in display_analyzer()(text, positions=True)}
+    spellings: dict[str, str] = {}
+    for token in analyzer(text, positions=True):
+        spellings.setdefault(token.text, typed.get(token.pos, token.text))
+    return spellings
+
+
+def _parse_text(text: str, parser: MultifieldParser, analyzer: Analyzer) -> tuple[wq.Query | None, str]:
     """Parse the words part of a query, or fall back to plain words; return the query and a note."""
     if not text or text.strip("* ") == "":
         return None, ""
     try:
-        parsed = _weight_repeats(_parser(schema).parse(text), text)
+        parsed = _weight_repeats(parser.parse(text), text, analyzer)
     except Exception:  # Whoosh's parser has corner cases that raise; the user still gets a search
         parsed = wq.NullQuery
     if parsed is not wq.NullQuery and not _has_broad_wildcard(parsed):
         return parsed, ""
     if _only_negations(text):
         # Whoosh reads "-word" alone as nothing at all; people mean "everything without word".
-        parser = _parser(schema)
         unwanted = [parser.parse(_NEGATED_WORD.sub("", part)) for part in _negated_parts(text)]
         unwanted = [query for query in unwanted if query is not wq.NullQuery]
         if unwanted:
             return wq.Not(wq.Or(unwanted).normalize()), ""
-    fallback = _plain_words_query(text)
+    fallback = _plain_words_query(text, analyzer)
     if fallback is None:
         return wq.NullQuery, "no searchable words were left in the query (only very common words or symbols)"
     return fallback, "the query syntax was unclear, so it was searched as plain words"
@@ -186,9 +212,9 @@ def _only_negations(text: str) -> bool:
     return bool(parts) and all(_NEGATED_WORD.match(part) and len(part) > 1 for part in parts)
 
 
-def _weight_repeats(query: wq.Query, text: str) -> wq.Query:
+def _weight_repeats(query: wq.Query, text: str, analyzer: Analyzer) -> wq.Query:
     """Weight each word by how often it was typed, as BM25 weighs repeated query terms."""
-    counts = Counter(token.text for token in text_analyzer()(text))
+    counts = Counter(token.text for token in analyzer(text))
     if max(counts.values(), default=1) == 1:
         return query
 
@@ -200,11 +226,6 @@ def _weight_repeats(query: wq.Query, text: str) -> wq.Query:
     return query.accept(weigh)
 
 
-def _display_schema() -> Schema:
-    """Return a schema that reads title and body like the real one but without stemming, for display."""
-    return Schema(**{name: TEXT(analyzer=display_analyzer()) for name in SEARCH_FIELDS})
-
-
 def _parser(schema: Schema) -> MultifieldParser:
     """Return a parser over title and body where field:value is text, not a field (filters are ours)."""
     parser = MultifieldParser(list(SEARCH_FIELDS), schema, fieldboosts=FIELD_BOOSTS, group=AndGroup)
@@ -214,9 +235,8 @@ def _parser(schema: Schema) -> MultifieldParser:
     return parser
 
 
-def _plain_words_query(text: str) -> wq.Query | None:
+def _plain_words_query(text: str, analyzer: Analyzer) -> wq.Query | None:
     """Return an all-words query over title and body from the analyzed words of text."""
-    analyzer = text_analyzer()
     terms = list(dict.fromkeys(token.text for token in analyzer(text)))
     if not terms:
         return None

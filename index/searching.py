@@ -84,7 +84,7 @@ def search(snapshot: Snapshot, request: SearchRequest) -> SearchResult:
 
 def _search(snapshot: Snapshot, request: SearchRequest, started: float) -> SearchResult:
     """Search while holding the snapshot's lock."""
-    parsed = parse_query(request.query, snapshot.schema)
+    parsed = parse_query(request.query, snapshot.schema, snapshot.parsers())
     filters = _merge_filters(snapshot, request.filters, parsed.filters)
     selections = {name: selection_documents(snapshot, name, values) for name, values in filters.items()}
     allowed: frozenset[int] | None = None  # None: no exclusion or date range narrows the search
@@ -145,7 +145,7 @@ def _page_of_hits(
     searcher = snapshot.searcher
     terms = scored_terms(text_query) if text_query is not None and sort == "relevance" else None
     if terms is not None:
-        ranked = top_candidates(searcher, terms, documents, page * per_page, snapshot.field_lengths)
+        ranked = top_candidates(snapshot, terms, documents, page * per_page)
         scored = [(docnum, -negated) for negated, docnum in ranked]
     else:
         sorting = {"sortedby": "published", "reverse": sort == "newest"} if sort != "relevance" else {}

@@ -16,13 +16,16 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from index import postings
+from index.postings import TermPostings
+from index.querying import QueryParsers
 from index.scoring import field_lengths, ranking_model
 from index.spelling import Vocabulary
 from index.storage import IndexLocation
 
-# Document numbers kept in the per-term cache (about 40 bytes each), so frequent words are read once.
+# Postings kept in the per-term cache (about 50 bytes each), so frequent words are read once.
 TERM_CACHE_POSTINGS = 1_000_000
 DATE_CACHE_RANGES = 32
+PHRASE_CACHE_PHRASES = 64
 LENGTH_LOOKUPS_BEFORE_LOADING = 2000
 # A replaced snapshot is closed this long after the switch, when no request can still be using it.
 RETIRE_AFTER_SECONDS = 120
@@ -44,14 +47,22 @@ class Snapshot:
         self._value_documents: dict[str, dict[str, frozenset[int]]] = {}
         self._date_documents: OrderedDict[tuple, frozenset[int]] = OrderedDict()
         self._vocabulary: Vocabulary | None = None
+        self._parsers: QueryParsers | None = None
         self._field_lengths: dict[str, list[int]] = {}
-        self._term_documents: OrderedDict[tuple[str, str], frozenset[int]] = OrderedDict()
+        self._phrases: OrderedDict[tuple[str, tuple[str, ...]], frozenset[int]] = OrderedDict()
+        self._term_postings: OrderedDict[tuple[str, str], TermPostings] = OrderedDict()
         self._cached_postings = 0
 
     @property
     def schema(self):
         """Return the schema of the index."""
         return self.searcher.schema
+
+    def parsers(self) -> QueryParsers:
+        """Return the query parsers for this index, built on first use."""
+        if self._parsers is None:
+            self._parsers = QueryParsers.for_schema(self.schema)
+        return self._parsers
 
     def all_documents(self) -> frozenset[int]:
         """Return the numbers of all live (not deleted) documents."""
@@ -100,20 +111,54 @@ class Snapshot:
             return self.all_documents() - self._matching(query.query)
         if query is wq.NullQuery:
             return frozenset()
-        return frozenset(self.searcher.docs_for_query(query))  # phrases, wildcards: Whoosh's own matching
+        if isinstance(query, wq.Phrase) and query.slop == 1 and query.words and self._has_positions(query.fieldname):
+            return self._phrase_documents(query)
+        return frozenset(self.searcher.docs_for_query(query))  # wildcards, ranges: Whoosh's own matching
+
+    def _has_positions(self, fieldname: str) -> bool:
+        """Tell whether a field records word positions (so phrases can be matched in it)."""
+        return fieldname in self.schema and self.schema[fieldname].format.supports("positions")
 
     def term_documents(self, fieldname: str, text: str) -> frozenset[int]:
-        """Return the documents holding a term, from a bounded cache shared by this searcher's queries."""
+        """Return the documents holding a term."""
+        return self.term_postings(fieldname, text).documents
+
+    def term_postings(self, fieldname: str, text: str) -> TermPostings:
+        """Return a term's postings, from a bounded cache shared by this searcher's queries."""
         key = (fieldname, text)
-        documents = self._term_documents.pop(key, None)
+        found = self._term_postings.pop(key, None)
+        if found is None:
+            ordered, weights = postings.term_postings(self.searcher.reader(), fieldname, text)
+            found = TermPostings(frozenset(ordered), ordered, weights)
+            self._cached_postings += len(ordered)
+        self._term_postings[key] = found  # most recently used last
+        while self._cached_postings > TERM_CACHE_POSTINGS and len(self._term_postings) > 1:
+            _, evicted = self._term_postings.popitem(last=False)
+            self._cached_postings -= len(evicted.ordered)
+        return found
+
+    def _phrase_documents(self, phrase: wq.Phrase) -> frozenset[int]:
+        """Return the documents holding the phrase's words next to each other, in order (cached)."""
+        key = (phrase.fieldname, tuple(phrase.words))
+        documents = self._phrases.pop(key, None)
         if documents is None:
-            documents = frozenset(postings.term_documents(self.searcher.reader(), fieldname, text))
-            self._cached_postings += len(documents)
-        self._term_documents[key] = documents  # most recently used last
-        while self._cached_postings > TERM_CACHE_POSTINGS and len(self._term_documents) > 1:
-            _, evicted = self._term_documents.popitem(last=False)
-            self._cached_postings -= len(evicted)
+            documents = self._find_phrase(phrase)
+        self._phrases[key] = documents  # most recently used last; ranking asks again for each word
+        if len(self._phrases) > PHRASE_CACHE_PHRASES:
+            self._phrases.popitem(last=False)
         return documents
+
+    def _find_phrase(self, phrase: wq.Phrase) -> frozenset[int]:
+        """Return the documents holding the phrase, checking word positions in the documents holding every word."""
+        field = phrase.fieldname
+        containing = sorted((self.term_documents(field, word) for word in phrase.words), key=len)
+        candidates = frozenset.intersection(*containing)
+        if len(phrase.words) == 1 or not candidates:
+            return candidates
+        ordered = sorted(candidates)
+        reader = self.searcher.reader()
+        positions = [postings.candidate_positions(reader, field, word, ordered) for word in phrase.words]
+        return frozenset(docnum for docnum in ordered if _starts_run(docnum, positions))
 
     def field_lengths(self, fieldname: str, wanted: int) -> Sequence[int]:
         """Return documents' lengths in a field (for scoring), indexable by document number.
@@ -149,6 +194,16 @@ class Snapshot:
     def close(self) -> None:
         """Release the searcher's files."""
         self.searcher.close()
+
+
+def _starts_run(docnum: int, positions: list[dict[int, list[int]]]) -> bool:
+    """Tell whether the document has the words at consecutive positions (word i at start + i)."""
+    starts = set(positions[0][docnum])
+    for distance, word_positions in enumerate(positions[1:], start=1):
+        starts.intersection_update(position - distance for position in word_positions[docnum])
+        if not starts:
+            return False
+    return True
 
 
 @dataclass(frozen=True)
