@@ -1,8 +1,8 @@
-"""A hostile corpus (XSS payloads in every field, in every input format) and a detector of live markup.
+"""A hostile corpus (XSS payloads in every field, in every input format), hostile requests, and a detector.
 
 Shared by tests/test_security.py (the HTML as served) and tests/test_browser_security.py (a real
-browser). Every script payload sets `window.__xss` or `document.title`, so a browser can tell
-whether any of them ran.
+browser). Every script payload sets `window.__xss` or `document.title` (and one opens a dialog), so a
+browser can tell whether any of them ran.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import html5lib
 
-SCRIPT = "<script>window.__xss=1</script>"
+SCRIPT = "<script>window.__xss=1;alert(1)</script>"
 IMG = '<img src=x onerror="window.__xss=2">'
 SVG = '"><svg onload="window.__xss=3">'
 TITLE_BREAK = "</title><script>window.__xss=4</script>"
@@ -29,8 +29,49 @@ SCRIPT_URLS = (
     "&#106;avascript:window.__xss=7",
     "data:text/html,<script>window.__xss=7</script>",
 )
+LINKED_URL = 'https://example.com/news?a="><script>window.__xss=11</script>'  # http(s), so kept and linked
 WORD = "zebra"  # every hostile article holds it, so one search finds them all
+ARTICLES = 9
 ALL_PAYLOADS = " ".join(PAYLOADS)
+
+# Searches that show the payloads in results, facets, chips, "searched for", "did you mean" and relaxed queries.
+HOSTILE_QUERIES = [
+    {"q": WORD},
+    {"q": SCRIPT},
+    {"q": f"{WORD} {IMG}"},
+    {"q": f"{WORD} {SVG}"},
+    {"q": f"{WORD} {TITLE_BREAK}"},
+    {"q": f"{WORD} {QUOTES}"},
+    {"q": f"{WORD} {TEMPLATE}"},
+    {"q": f"zebre {SCRIPT}"},  # a misspelling: "Did you mean" beside the payload
+    {"q": f"nothingmatches {IMG} {SVG}"},  # no result: relaxed searches offered
+    {"q": f'{WORD} source:"{TITLE_BREAK}"'},  # a typed filter: chip and "searched for"
+    {"q": f'{WORD} author:"{IMG}" tag:"{TEMPLATE}"'},
+    {"q": f"{WORD} category:{SCRIPT}"},
+    {"q": WORD, "source": TITLE_BREAK, "author": [IMG, SVG], "tag": [TEMPLATE, RETITLE]},
+    {"q": WORD, "category": [SCRIPT, SVG], "source": "javascript:window.__xss=7"},
+    {"q": "", "tag": f"tag0{QUOTES}"},
+    {"q": f"{WORD} {SCRIPT}", "sort": "newest", "per_page": "2", "page": "2"},
+]
+PASSWD = Path("/etc/passwd")
+TRAVERSALS = [
+    "../../../../etc/passwd",
+    "..%2f..%2f..%2f..%2fetc%2fpasswd",
+    "%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "%252e%252e%252f%252e%252e%252fetc%252fpasswd",
+    "..%5c..%5c..%5c..%5cetc%5cpasswd",
+    "..\\..\\..\\..\\etc\\passwd",
+    "%2fetc%2fpasswd",
+    "/etc/passwd",
+    "etc/passwd%00",
+    "%00",
+    "..",
+    "%2e%2e",
+    "app.js%00.css",
+    "../__init__.py",
+    "..%2f__init__.py",
+]
+TRAVERSAL_ROUTES = ["/articles/", "/api/articles/", "/static/"]
 
 APP_SCRIPT = "/static/app.js"
 _ACTIVE_ELEMENTS = {"script", "iframe", "frame", "object", "embed", "base", "style", "svg", "math", "template"}
@@ -41,13 +82,14 @@ _SCHEME_NOISE = re.compile(r"[\x00-\x20]")
 def write_corpus(root: Path) -> Path:
     """Write hostile articles as JSON Lines, saved HTML and plain text (one in a hostile category folder)."""
     root.mkdir(parents=True, exist_ok=True)
-    records = [_record(number, url) for number, url in enumerate(SCRIPT_URLS)]
+    records = [_record(number, url) for number, url in enumerate((*SCRIPT_URLS, LINKED_URL))]
     (root / "hostile.jsonl").write_text("\n".join(json.dumps(record) for record in records) + "\n", encoding="utf-8")
     (root / "hostile.html").write_text(_saved_page(), encoding="utf-8")
     (root / "hostile.txt").write_text(_text_article(), encoding="utf-8")
     folder = root / SVG.replace("/", "")
     folder.mkdir()
-    (folder / "foldered.txt").write_text(f"Foldered {SCRIPT} title\n\nA {WORD} filed under a hostile folder. {IMG}\n", encoding="utf-8")
+    foldered = f"Foldered {SCRIPT} title\n\nA {WORD} filed under a hostile folder. {IMG}\n"
+    (folder / "foldered.txt").write_text(foldered, encoding="utf-8")
     return root
 
 
@@ -152,3 +194,10 @@ def is_script_url(url: str) -> bool:
 def _local(name: str) -> str:
     """Return a tag or attribute name without its namespace."""
     return name.rsplit("}", 1)[-1]
+
+
+def assert_no_file_leaked(body: bytes) -> None:
+    """Assert a response holds no line of /etc/passwd and no Python source of the app."""
+    if PASSWD.exists():
+        assert not any(line and line in body for line in PASSWD.read_bytes().splitlines()[:3])
+    assert b"SECURITY_HEADERS" not in body and b"from __future__" not in body
