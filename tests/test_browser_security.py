@@ -238,6 +238,7 @@ def test_raw_traversal_over_http_is_refused(server):
             body = response.read()
             connection.close()
             assert response.status in (308, 400, 404), (route + attack, response.status)
+            assert response.getheader("Content-Security-Policy"), "the refusal came from outside the app"
             if response.status == 308:
                 assert urlsplit(response.getheader("Location")).path.startswith(route)
             assert_no_file_leaked(body)

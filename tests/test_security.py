@@ -127,6 +127,13 @@ def test_search_pages_keep_payloads_inert(hostile, arguments):
     assert live_markup(page) == []
 
 
+def test_hostile_searches_reach_every_part_of_the_page(hostile):
+    """The searches above show chips, "searched for", "did you mean", relaxed searches, facets and hits."""
+    pages = "".join(hostile.get("/", query_string=arguments).get_data(as_text=True) for arguments in HOSTILE_QUERIES)
+    for part in ('class="chips"', 'class="understood"', 'class="suggestion"', 'class="alternatives"', 'class="facet"', 'class="hit"'):
+        assert part in pages, part
+
+
 def test_search_page_shows_payloads_as_text(hostile):
     page = hostile.get("/", query_string={"q": WORD, "source": TITLE_BREAK, "tag": TEMPLATE}).get_data(as_text=True)
     text = _text(page)
