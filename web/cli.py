@@ -141,7 +141,15 @@ def stats_command(index_path: Path | None) -> None:
 
 @click.command("serve")
 @with_appcontext
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (127.0.0.1: this machine only).")
+# allow_from_autoenv=False: Flask's command line would otherwise read FLASK_SERVE_HOST, and opening the
+# archive to the network must take an explicit --host.
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    allow_from_autoenv=False,
+    help="Address to listen on (127.0.0.1: this machine only; 0.0.0.0: every network).",
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Requests served at once.")
 def serve_command(host: str, port: int, threads: int) -> None:

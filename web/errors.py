@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from index.storage import IndexMissing
 
 TITLES = {400: "That request could not be read", 404: "Not found", 405: "Not allowed", 503: "The archive is not ready"}
+NO_INDEX = "The archive has no usable index yet. Whoever runs it can build one with: archive rebuild"
 
 
 def register(app: Flask) -> None:
@@ -23,16 +24,15 @@ def _http_error(error: HTTPException) -> Response:
 
 
 def _index_missing(error: IndexMissing) -> Response:
-    """Say that there is no index and how to build one."""
-    return _respond(503, str(error))
+    """Say that there is no index and how to build one; only the log says where (visitors need not know paths)."""
+    current_app.logger.warning("%s", error)
+    return _respond(503, NO_INDEX)
 
 
 def _unexpected(error: Exception) -> Response:
     """Log an unexpected failure and answer with a plain 500 page."""
     if isinstance(error, HTTPException):
         return _http_error(error)
-    from flask import current_app
-
     current_app.logger.exception("Unhandled error on %s", request.path)
     return _respond(500, InternalServerError.description)
 
