@@ -19,6 +19,7 @@ from whoosh.util.numeric import byte_to_length
 from index.postings import TermPostings
 
 if TYPE_CHECKING:  # the snapshot imports this module for its ranking model
+    from index.deadline import Deadline
     from index.snapshot import Snapshot
 
 
@@ -89,8 +90,12 @@ def scored_terms(query: wq.Query) -> list[ScoredTerm] | None:
     return None
 
 
-def top_candidates(snapshot: Snapshot, terms: list[ScoredTerm], candidates: frozenset[int], limit: int) -> list[tuple[float, int]]:
+def top_candidates(
+    snapshot: Snapshot, terms: list[ScoredTerm], candidates: frozenset[int], limit: int, deadline: Deadline | None = None
+) -> list[tuple[float, int]]:
     """Score only the documents already known to match and return the best (score, docnum) pairs.
+
+    Terms not reached by the deadline add nothing to the scores.
 
     Equal to Whoosh's BM25F sum over the matching terms, from the snapshot's cached postings: Whoosh's
     matchers walk the union of every term's postings in Python, which cost 85 ms for a three-word query
@@ -103,6 +108,8 @@ def top_candidates(snapshot: Snapshot, terms: list[ScoredTerm], candidates: froz
     reader = searcher.reader()
     for scored in terms:
         term = scored.term
+        if deadline is not None and deadline.passed():
+            break
         if (term.fieldname, term.text) not in reader:
             continue
         idf = searcher.idf(term.fieldname, term.text)
@@ -110,7 +117,7 @@ def top_candidates(snapshot: Snapshot, terms: list[ScoredTerm], candidates: froz
         b = weighting._field_B.get(term.fieldname, weighting.B)
         k1 = weighting.K1
         field_length = snapshot.field_lengths(term.fieldname, len(candidates))
-        where = ordered if scored.phrase is None else sorted(candidates & snapshot.documents_matching(scored.phrase))
+        where = ordered if scored.phrase is None else sorted(candidates & snapshot.documents_matching(scored.phrase, deadline))
         for docnum, weight in _candidate_weights(snapshot.term_postings(term.fieldname, term.text), where):
             scores[docnum] += term.boost * bm25(idf, weight, field_length[docnum], average, b, k1)
     return heapq.nsmallest(limit, ((-score, docnum) for docnum, score in scores.items()))

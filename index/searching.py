@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 import time
 from collections.abc import Mapping
@@ -10,7 +11,9 @@ from datetime import date, datetime, timezone
 
 from markupsafe import Markup
 from whoosh import query as wq
+from whoosh.collectors import TimeLimit, TimeLimitCollector
 
+from index.deadline import Deadline
 from index.highlight import opening, query_terms, snippet
 from index.scoring import scored_terms, top_candidates
 from index.facets import Facet, count_facets, resolve_values, selection_documents
@@ -22,6 +25,7 @@ from index.spelling import suggest_spelling
 SORTS = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
 FACET_LIMIT = 10
+TIME_LIMIT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class SearchRequest:
     per_page: int = 10
     with_facets: bool = True  # count every facet (the page's sidebar)
     with_snippets: bool = True  # highlight matches in the body (otherwise the article's opening)
+    time_limit: float = TIME_LIMIT_SECONDS  # past it, the search stops and answers with what it has
 
 
 @dataclass(frozen=True)
@@ -72,17 +77,18 @@ class SearchResult:
     filters: Mapping[str, tuple[str, ...]]  # every active facet selection, from the form and the query
     date_range: DateRange | None
     elapsed_ms: float
+    partial: bool = False  # the time limit cut the search short: counts and ranking cover part of the matches
 
 
 def search(snapshot: Snapshot, request: SearchRequest) -> SearchResult:
     """Run a search request against a snapshot of the index."""
     started = time.perf_counter()
     with snapshot.lock:
-        result = _search(snapshot, request, started)
+        result = _search(snapshot, request, started, Deadline(request.time_limit))
     return result
 
 
-def _search(snapshot: Snapshot, request: SearchRequest, started: float) -> SearchResult:
+def _search(snapshot: Snapshot, request: SearchRequest, started: float, deadline: Deadline) -> SearchResult:
     """Search while holding the snapshot's lock."""
     parsed = parse_query(request.query, snapshot.schema, snapshot.parsers())
     filters = _merge_filters(snapshot, request.filters, parsed.filters)
@@ -96,7 +102,7 @@ def _search(snapshot: Snapshot, request: SearchRequest, started: float) -> Searc
         dated = snapshot.documents_between(*date_range.bounds())
         allowed = dated if allowed is None else allowed & dated
 
-    matches = snapshot.documents_matching(parsed.text_query)
+    matches = snapshot.documents_matching(parsed.text_query, deadline)
     if allowed is not None:
         matches = matches & allowed
     final = matches
@@ -112,7 +118,7 @@ def _search(snapshot: Snapshot, request: SearchRequest, started: float) -> Searc
     if sort == "relevance" and (parsed.text_query is None or scored_terms(parsed.text_query) == []):
         sort = "newest"  # with no wanted words (nothing typed, or only -words) there is nothing to rank by
     highlight = request.with_snippets and parsed.text_query is not None
-    hits = _page_of_hits(snapshot, parsed.text_query, final, restricted, sort, page, per_page, highlight) if total else ()
+    hits = _page_of_hits(snapshot, parsed.text_query, final, restricted, sort, page, per_page, highlight, deadline) if total else ()
 
     return SearchResult(
         total=total,
@@ -128,6 +134,7 @@ def _search(snapshot: Snapshot, request: SearchRequest, started: float) -> Searc
         filters=filters,
         date_range=date_range,
         elapsed_ms=(time.perf_counter() - started) * 1000,
+        partial=deadline.cut,
     )
 
 
@@ -140,20 +147,16 @@ def _page_of_hits(
     page: int,
     per_page: int,
     highlight: bool,
+    deadline: Deadline,
 ) -> tuple[Hit, ...]:
     """Return one page of hits, ranked or sorted by date, with highlighted snippets."""
     searcher = snapshot.searcher
     terms = scored_terms(text_query) if text_query is not None and sort == "relevance" else None
     if terms is not None:
-        ranked = top_candidates(snapshot, terms, documents, page * per_page)
+        ranked = top_candidates(snapshot, terms, documents, page * per_page, deadline)
         scored = [(docnum, -negated) for negated, docnum in ranked]
     else:
-        sorting = {"sortedby": "published", "reverse": sort == "newest"} if sort != "relevance" else {}
-        # A plain top-N search: Whoosh's search_page would also count every match, which we already know.
-        results = searcher.search(
-            text_query or wq.Every(), limit=page * per_page, filter=set(documents) if restricted else None, **sorting
-        )
-        scored = [(hit.docnum, hit.score) for hit in results]
+        scored = _whoosh_top(searcher, text_query, documents, restricted, sort, page * per_page, deadline)
     marked_terms = query_terms(text_query, searcher.reader()) if highlight else frozenset()
     hits = []
     for docnum, score in scored[(page - 1) * per_page : page * per_page]:
@@ -161,6 +164,27 @@ def _page_of_hits(
         marked = snippet(fields.get("body", ""), marked_terms) if marked_terms else None
         hits.append(hit_from_fields(fields, score, marked))
     return tuple(hits)
+
+
+def _whoosh_top(
+    searcher, text_query: wq.Query | None, documents: frozenset[int], restricted: bool, sort: str, limit: int, deadline: Deadline
+) -> list[tuple[int, float]]:
+    """Return the top (docnum, score) pairs by Whoosh's own collector, stopped by its time limit if need be."""
+    sorting = {"sortedby": "published", "reverse": sort == "newest"} if sort != "relevance" else {}
+    # A plain top-N collector: Whoosh's search_page would also count every match, which we already know.
+    top = searcher.collector(limit=limit, filter=set(documents) if restricted else None, **sorting)
+    # A timer thread, not SIGALRM: searches run in the server's worker threads.
+    collector = TimeLimitCollector(top, timelimit=max(deadline.remaining(), 0.001), use_alarm=False)
+    try:
+        searcher.search_with_collector(text_query or wq.Every(), collector)
+    except TimeLimit:
+        deadline.cut = True
+    found = [(hit.docnum, hit.score) for hit in collector.results()]
+    if deadline.cut and len(found) < limit:
+        # Out of time before ranking: show matches in index order rather than an empty page.
+        seen = {docnum for docnum, _ in found}
+        found += [(docnum, 0.0) for docnum in heapq.nsmallest(limit, documents - seen)][: limit - len(found)]
+    return found
 
 
 def hit_from_fields(fields: Mapping, score: float | None, marked: Markup | None = None) -> Hit:

@@ -16,6 +16,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from index import postings
+from index.deadline import Deadline
 from index.postings import TermPostings
 from index.querying import QueryParsers
 from index.scoring import field_lengths, ranking_model
@@ -26,6 +27,7 @@ from index.storage import IndexLocation
 TERM_CACHE_POSTINGS = 1_000_000
 DATE_CACHE_RANGES = 32
 PHRASE_CACHE_PHRASES = 64
+PHRASE_CHECK_SLICE = 4096
 LENGTH_LOOKUPS_BEFORE_LOADING = 2000
 # A replaced snapshot is closed this long after the switch, when no request can still be using it.
 RETIRE_AFTER_SECONDS = 120
@@ -89,31 +91,52 @@ class Snapshot:
             self._value_documents[fieldname] = table
         return self._value_documents[fieldname]
 
-    def documents_matching(self, query: wq.Query | None) -> frozenset[int]:
-        """Return the live documents a query matches (all of them for None)."""
+    def documents_matching(self, query: wq.Query | None, deadline: Deadline | None = None) -> frozenset[int]:
+        """Return the live documents a query matches (all of them for None), as many as time allows."""
         if query is None:
             return self.all_documents()
-        found = self._matching(query)
+        found = self._matching(query, deadline or Deadline(float("inf")))
         return found & self.all_documents() if self.searcher.reader().has_deletions() else found
 
-    def _matching(self, query: wq.Query) -> frozenset[int]:
+    def _matching(self, query: wq.Query, deadline: Deadline) -> frozenset[int]:
         """Evaluate a query as set algebra over cached per-term document sets."""
         if isinstance(query, wq.Term):
             return self.term_documents(query.fieldname, query.text)
         if isinstance(query, wq.And):
-            parts = sorted((self._matching(sub) for sub in query.subqueries), key=len)
+            parts = sorted((self._matching(sub, deadline) for sub in query.subqueries), key=len)
             return frozenset.intersection(*parts) if parts else frozenset()
         if isinstance(query, wq.Or):
-            return frozenset().union(*(self._matching(sub) for sub in query.subqueries))
+            return frozenset().union(*self._each_until(deadline, [lambda sub=sub: self._matching(sub, deadline) for sub in query.subqueries]))
         if isinstance(query, wq.AndNot):
-            return self._matching(query.a) - self._matching(query.b)
+            return self._matching(query.a, deadline) - self._matching(query.b, deadline)
         if isinstance(query, wq.Not):
-            return self.all_documents() - self._matching(query.query)
+            return self.all_documents() - self._matching(query.query, deadline)
         if query is wq.NullQuery:
             return frozenset()
         if isinstance(query, wq.Phrase) and query.slop == 1 and query.words and self._has_positions(query.fieldname):
-            return self._phrase_documents(query)
-        return frozenset(self.searcher.docs_for_query(query))  # wildcards, ranges: Whoosh's own matching
+            return self._phrase_documents(query, deadline)
+        if isinstance(query, (wq.Prefix, wq.Wildcard)):
+            return self._expansion_documents(query, deadline)
+        return frozenset(self.searcher.docs_for_query(query))  # ranges and the like: Whoosh's own matching
+
+    def _expansion_documents(self, query: wq.Query, deadline: Deadline) -> frozenset[int]:
+        """Return the documents holding any word a wildcard expands to (not cached: expansions are many and rare)."""
+        reader = self.searcher.reader()
+        lookups = [
+            lambda fieldname=fieldname, text=text: postings.term_documents(reader, fieldname, text)
+            for fieldname, text in query.expanded_terms(reader)
+        ]
+        return frozenset().union(*self._each_until(deadline, lookups))
+
+    @staticmethod
+    def _each_until(deadline: Deadline, lookups: list) -> list:
+        """Run lookups in turn until the deadline passes; return the results gathered."""
+        results = []
+        for lookup in lookups:
+            if deadline.passed():
+                break
+            results.append(lookup())
+        return results
 
     def _has_positions(self, fieldname: str) -> bool:
         """Tell whether a field records word positions (so phrases can be matched in it)."""
@@ -137,28 +160,37 @@ class Snapshot:
             self._cached_postings -= len(evicted.ordered)
         return found
 
-    def _phrase_documents(self, phrase: wq.Phrase) -> frozenset[int]:
+    def _phrase_documents(self, phrase: wq.Phrase, deadline: Deadline) -> frozenset[int]:
         """Return the documents holding the phrase's words next to each other, in order (cached)."""
         key = (phrase.fieldname, tuple(phrase.words))
         documents = self._phrases.pop(key, None)
         if documents is None:
-            documents = self._find_phrase(phrase)
+            documents, complete = self._find_phrase(phrase, deadline)
+            if not complete:
+                return documents
         self._phrases[key] = documents  # most recently used last; ranking asks again for each word
         if len(self._phrases) > PHRASE_CACHE_PHRASES:
             self._phrases.popitem(last=False)
         return documents
 
-    def _find_phrase(self, phrase: wq.Phrase) -> frozenset[int]:
-        """Return the documents holding the phrase, checking word positions in the documents holding every word."""
+    def _find_phrase(self, phrase: wq.Phrase, deadline: Deadline) -> tuple[frozenset[int], bool]:
+        """Return the documents holding the phrase (checking word positions where every word occurs) and whether all were checked."""
         field = phrase.fieldname
         containing = sorted((self.term_documents(field, word) for word in phrase.words), key=len)
         candidates = frozenset.intersection(*containing)
         if len(phrase.words) == 1 or not candidates:
-            return candidates
+            return candidates, True
         ordered = sorted(candidates)
         reader = self.searcher.reader()
-        positions = [postings.candidate_positions(reader, field, word, ordered) for word in phrase.words]
-        return frozenset(docnum for docnum in ordered if _starts_run(docnum, positions))
+        found: set[int] = set()
+        # Checked in slices, so a phrase of common words stops at the deadline with what it has found.
+        for start in range(0, len(ordered), PHRASE_CHECK_SLICE):
+            if deadline.passed():
+                return frozenset(found), False
+            part = ordered[start : start + PHRASE_CHECK_SLICE]
+            positions = [postings.candidate_positions(reader, field, word, part) for word in phrase.words]
+            found.update(docnum for docnum in part if _starts_run(docnum, positions))
+        return frozenset(found), True
 
     def field_lengths(self, fieldname: str, wanted: int) -> Sequence[int]:
         """Return documents' lengths in a field (for scoring), indexable by document number.

@@ -266,3 +266,21 @@ def test_relaxed_query_keeps_filters_out_and_phrases_whole(bbc_client):
     assert "Match any of the words: zzqx OR yyqv" in page
     quoted = bbc_client.get('/?q="zzqx+yyqv"').get_data(as_text=True)
     assert "Match any of the words" not in quoted
+
+
+def test_a_search_past_its_time_limit_answers_partially_and_says_so(bbc_index):
+    from index.searching import SearchRequest, search
+    from index.snapshot import LiveIndex
+
+    snapshot = LiveIndex(bbc_index).snapshot()
+    expensive = "elect* OR minist* OR govern* OR compan*"
+    complete = search(snapshot, SearchRequest(query=expensive))
+    assert not complete.partial and complete.total > 500
+    for sort in ("relevance", "newest"):
+        cut = search(snapshot, SearchRequest(query=expensive, sort=sort, time_limit=0.0))
+        assert cut.partial and cut.total < complete.total
+
+    client = create_app({"TESTING": True, "INDEX_PATH": str(bbc_index.root), "SEARCH_TIME_LIMIT": 0.0}).test_client()
+    page = client.get("/?q=elect*+OR+minist*").get_data(as_text=True)
+    assert "These results are partial" in page
+    assert client.get("/api/search?q=elect*+OR+minist*").get_json()["partial"] is True

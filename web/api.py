@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, request
 
 from index.documents import article_page
 from index.searching import search
@@ -17,7 +17,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 @bp.get("/search")
 def search_json():
     """Return a search as JSON, with the parameters of the search page."""
-    return jsonify(search_result_to_dict(search(snapshot(), search_request(request.args))))
+    return jsonify(search_result_to_dict(search(snapshot(), search_request(request.args, current_app.config["SEARCH_TIME_LIMIT"]))))
 
 
 @bp.get("/articles/<key>")

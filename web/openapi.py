@@ -110,6 +110,7 @@ def _schemas() -> dict:
         "suggestion": _STRING_OR_NULL, "understood": {"type": "string"}, "notes": strings,
         "filters": {"type": "object", "additionalProperties": strings}, "date_range": date_range,
         "elapsed_ms": {"type": "number"},
+        "partial": {"type": "boolean", "description": "The search hit its time limit: counts and ranking cover part of the matches."},
     })
     article = _object({
         "id": {"type": "string"}, "key": {"type": "string"}, "title": {"type": "string"}, "paragraphs": strings,

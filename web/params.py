@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
 from index.querying import MAX_QUERY_LENGTH, parse_date_range
-from index.searching import MAX_PER_PAGE, SORTS, SearchRequest
+from index.searching import MAX_PER_PAGE, SORTS, TIME_LIMIT_SECONDS, SearchRequest
 
 # URL parameter for each facet field, singular as people write them.
 FACET_PARAMETERS = {"category": "category", "source": "source", "author": "authors", "year": "year", "tag": "tags"}
@@ -20,7 +20,7 @@ MAX_VALUES_PER_FACET = 50
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
-def search_request(args: MultiDict) -> SearchRequest:
+def search_request(args: MultiDict, time_limit: float = TIME_LIMIT_SECONDS) -> SearchRequest:
     """Return the SearchRequest a query string asks for; raise BadRequest with a reason if it cannot."""
     sort = args.get("sort", "relevance") or "relevance"
     if sort not in SORTS:
@@ -37,6 +37,7 @@ def search_request(args: MultiDict) -> SearchRequest:
         sort=sort,
         page=_whole_number(args, "page", 1, minimum=1, maximum=10**9),
         per_page=_whole_number(args, "per_page", DEFAULT_PER_PAGE, minimum=1, maximum=MAX_PER_PAGE),
+        time_limit=time_limit,
     )
 
 

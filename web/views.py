@@ -32,7 +32,7 @@ def snapshot() -> Snapshot:
 @bp.get("/", endpoint="search")
 def search_page():
     """Show ranked results with facets, or the newest articles for an empty query."""
-    wanted = search_request(request.args)
+    wanted = search_request(request.args, current_app.config["SEARCH_TIME_LIMIT"])
     result = search(snapshot(), wanted)
     return render_template(
         "search.html",
@@ -63,7 +63,7 @@ def article(key: str):
 @bp.get("/search.atom")
 def feed():
     """Return an Atom feed of a search, newest first."""
-    wanted = search_request(request.args)
+    wanted = search_request(request.args, current_app.config["SEARCH_TIME_LIMIT"])
     result = search(snapshot(), replace(wanted, sort="newest", page=1, per_page=FEED_ENTRIES, with_facets=False))
     updated = max((hit.published for hit in result.hits if hit.published), default=datetime(1970, 1, 1, tzinfo=timezone.utc))
     body = render_template(
