@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, Response
 
+from archive.pages import DEFAULT_TIME_LIMIT
 from index.snapshot import LiveIndex
 from index.storage import IndexLocation
 
@@ -30,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         INDEX_PATH=os.path.join(app.instance_path, "index"),
         SOURCES=[str(REPOSITORY / "seeds")],
         MAX_FILE_MB=10,
+        TIME_LIMIT_SECONDS=DEFAULT_TIME_LIMIT,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
