@@ -15,8 +15,10 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     try:
         # The bytes win over a wrong declaration: valid UTF-8 is almost never an accident.
         return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as error:
+        # A file cut off in the middle of a character is still UTF-8: only that last character is lost.
+        if error.reason == "unexpected end of data":
+            return data[: error.start].decode("utf-8")
     if declared and _known_codec(declared) and _known_codec(declared) != "utf-8":
         return data.decode(_known_codec(declared), errors="replace")
     return data.decode(FALLBACK_ENCODING, errors="replace")

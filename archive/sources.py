@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -40,13 +42,41 @@ def find_files(sources: Iterable[Path]) -> Iterator[SourceFile | Skipped]:
         if source.is_file():
             yield from _source_file(source, source.parent)
         elif source.is_dir():
-            for folder, dirnames, filenames in os.walk(source):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for name in sorted(filenames):
-                    if not name.startswith("."):
-                        yield from _source_file(Path(folder) / name, source)
+            yield from _walk(source)
         else:
             yield Skipped(str(source), "not found")
+
+
+def _walk(root: Path) -> Iterator[SourceFile | Skipped]:
+    """Yield the visible files under a folder, following links to folders but reading each folder once."""
+    errors: list[OSError] = []
+    seen = {_identity(root)}
+    for folder, dirnames, filenames in os.walk(root, onerror=errors.append, followlinks=True):
+        yield from (Skipped(error.filename, _os_reason(error)) for error in errors)
+        errors.clear()
+        kept = []
+        for name in sorted(d for d in dirnames if not d.startswith(".")):
+            identity = _identity(Path(folder) / name)
+            if identity in seen:
+                yield Skipped(str(Path(folder) / name), "a link to a folder already read (a symbolic link loop?)")
+            elif identity is not None:
+                seen.add(identity)
+                kept.append(name)
+        dirnames[:] = kept
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                yield from _source_file(Path(folder) / name, root)
+    # os.walk reports a folder it cannot list only when it tries to descend, which may be after the last yield.
+    yield from (Skipped(error.filename, _os_reason(error)) for error in errors)
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """Return what identifies a folder however it is reached (device and inode), or None if it vanished."""
+    try:
+        info = folder.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def resolve_source(source: Path | str) -> Path:
@@ -57,13 +87,18 @@ def resolve_source(source: Path | str) -> Path:
 def _source_file(path: Path, root: Path) -> Iterator[SourceFile | Skipped]:
     """Describe one file, or say why it cannot be read."""
     try:
-        stat = path.stat()
+        info = path.stat()
     except OSError as error:
-        yield Skipped(str(path), _os_reason(error))
+        broken_link = isinstance(error, FileNotFoundError) and path.is_symlink()
+        yield Skipped(str(path), "broken symbolic link (its target is missing)" if broken_link else _os_reason(error))
+        return
+    if not stat.S_ISREG(info.st_mode):
+        # Reading a named pipe blocks until something writes to it: the run would never end.
+        yield Skipped(str(path), "not a regular file (a pipe, socket or device)")
         return
     relative = path.relative_to(root)
     folder = relative.parent.name if relative.parent != Path(".") else None
-    yield SourceFile(path, relative.as_posix(), folder, stat.st_mtime_ns, stat.st_size)
+    yield SourceFile(path, relative.as_posix(), folder, info.st_mtime_ns, info.st_size)
 
 
 def read_article(source: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
@@ -166,4 +201,6 @@ def _os_reason(error: OSError) -> str:
         return "disappeared before it could be read"
     if isinstance(error, PermissionError):
         return "unreadable: permission denied"
+    if error.errno == errno.ELOOP:
+        return "symbolic link loop"
     return f"unreadable: {error.strerror or error}"

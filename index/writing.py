@@ -13,6 +13,7 @@ from pathlib import Path
 from whoosh.index import create_in
 
 from archive.model import Article, Duplicate, Skipped
+from archive.pages import DEFAULT_TIME_LIMIT, PageWorker, is_page
 from archive.sources import DEFAULT_MAX_BYTES, SourceFile, drop_duplicates, find_files, read_articles, resolve_source
 from index.codec import ArchiveCodec
 from index.schema import article_to_document, build_schema, url_key
@@ -64,6 +65,7 @@ def rebuild(
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: Progress | None = None,
     processes: int | None = None,
+    time_limit: float = DEFAULT_TIME_LIMIT,
 ) -> BuildSummary:
     """Index every article under the sources into a new generation and switch to it atomically."""
     started = time.perf_counter()
@@ -76,7 +78,9 @@ def rebuild(
             writer = create_in(str(generation), build_schema()).writer(**_writer_options(input_bytes, processes))
             try:
                 words: Counter = Counter()
-                counts, skipped = _add_all(writer.add_document, found, _nothing_known, words, max_bytes, progress)
+                counts, skipped = _add_all(
+                    writer.add_document, found, _nothing_known, words, max_bytes, progress, time_limit=time_limit
+                )
                 writer.commit()
             except BaseException:
                 writer.cancel()
@@ -99,6 +103,7 @@ def update(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: Progress | None = None,
+    time_limit: float = DEFAULT_TIME_LIMIT,
 ) -> BuildSummary:
     """Index new and changed files under the sources and drop documents whose files are gone."""
     started = time.perf_counter()
@@ -134,7 +139,9 @@ def update(
             try:
                 for path in removed:
                     writer.delete_by_term("path", path)
-                counts, skipped = _add_all(writer.add_document, changed, existing, words, max_bytes, progress, id_taken)
+                counts, skipped = _add_all(
+                    writer.add_document, changed, existing, words, max_bytes, progress, id_taken, time_limit
+                )
                 # Saved before the commit, so a searcher that sees the new documents also finds their words.
                 Vocabulary.from_counts(words).save(generation)
                 writer.commit()
@@ -190,12 +197,13 @@ def _add_all(
     max_bytes: int,
     progress: Progress | None,
     id_taken: Callable[[str], bool] = lambda article_id: False,
+    time_limit: float = DEFAULT_TIME_LIMIT,
 ) -> tuple[Counter, list[Skipped]]:
     """Parse the found files, hand each new article to the writer and count its words."""
     counts: Counter = Counter()
     skipped: list[Skipped] = []
     mtimes = {str(item.path): item.mtime_ns for item in found if isinstance(item, SourceFile)}
-    for item in drop_duplicates(_read_all(found, max_bytes, progress), existing, id_taken):
+    for item in drop_duplicates(_read_all(found, max_bytes, progress, time_limit), existing, id_taken):
         if isinstance(item, Article):
             add(**article_to_document(item, mtimes.get(item.path, 0)))
             words.update(article_words(item.title, item.body))
@@ -208,9 +216,9 @@ def _add_all(
 
 
 def _read_all(
-    found: Sequence[SourceFile | Skipped], max_bytes: int, progress: Progress | None
+    found: Sequence[SourceFile | Skipped], max_bytes: int, progress: Progress | None, time_limit: float
 ) -> Iterator[Article | Skipped]:
-    """Read each found file, turning every failure into a Skipped so one bad file never stops a run."""
+    """Read each found file, turning every failure into a Skipped so one bad or slow file never stops a run."""
     total = sum(item.size for item in found if isinstance(item, SourceFile))
     done = 0
 
@@ -220,14 +228,18 @@ def _read_all(
         if progress:
             progress(min(done, total), total)
 
-    for item in found:
-        if isinstance(item, Skipped):
-            yield item
-            continue
-        try:
-            yield from read_articles(item, max_bytes, consumed)
-        except Exception as error:  # a parser bug on one odd file must not cost the whole run
-            yield Skipped(str(item.path), f"could not be parsed ({type(error).__name__})")
+    with PageWorker(time_limit, max_bytes) as pages:
+        for item in found:
+            if isinstance(item, Skipped):
+                yield item
+            elif is_page(item):
+                yield pages.read(item)
+                consumed(item.size)
+            else:
+                try:
+                    yield from read_articles(item, max_bytes, consumed)
+                except Exception as error:  # a parser bug on one odd file must not cost the whole run
+                    yield Skipped(str(item.path), f"could not be parsed ({type(error).__name__})")
 
 
 def _writer_options(input_bytes: int, processes: int | None) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 
 from archive.model import Article
 from archive.sources import Duplicate, Skipped, drop_duplicates, find_files, read_sources
@@ -61,11 +62,46 @@ def test_missing_source_is_reported(tmp_path):
     assert list(find_files([tmp_path / "nope"])) == [Skipped(str(tmp_path / "nope"), "not found")]
 
 
-def test_symlink_loop_does_not_hang(tmp_path):
+def test_symlink_loop_does_not_hang_and_is_reported(tmp_path):
     _write(tmp_path / "a" / "one.txt", "One\n\nBody.")
     (tmp_path / "a" / "loop").symlink_to(tmp_path / "a")
+    (tmp_path / "a" / "self.txt").symlink_to(tmp_path / "a" / "self.txt")
     found = list(find_files([tmp_path]))
-    assert [item.relative_path for item in found] == ["a/one.txt"]
+    assert [item.relative_path for item in found if not isinstance(item, Skipped)] == ["a/one.txt"]
+    assert set(item for item in found if isinstance(item, Skipped)) == {
+        Skipped(str(tmp_path / "a" / "loop"), "a link to a folder already read (a symbolic link loop?)"),
+        Skipped(str(tmp_path / "a" / "self.txt"), "symbolic link loop"),
+    }
+
+
+def test_linked_folders_are_followed_and_broken_links_reported(tmp_path):
+    _write(tmp_path / "elsewhere" / "world" / "1.txt", "One\n\nBody.")
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "archive" / "linked").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "archive" / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
+    found = list(find_files([tmp_path / "archive"]))
+    assert [(item.relative_path, item.folder_category) for item in found if not isinstance(item, Skipped)] == [
+        ("linked/world/1.txt", "world")
+    ]
+    assert [item for item in found if isinstance(item, Skipped)] == [
+        Skipped(str(tmp_path / "archive" / "gone.txt"), "broken symbolic link (its target is missing)")
+    ]
+
+
+def test_a_named_pipe_is_skipped_instead_of_blocking_the_run(tmp_path):
+    os.mkfifo(tmp_path / "pipe.txt")  # reading it would wait forever for a writer
+    assert list(find_files([tmp_path])) == [Skipped(str(tmp_path / "pipe.txt"), "not a regular file (a pipe, socket or device)")]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root lists any folder")
+def test_an_unreadable_folder_is_reported(tmp_path):
+    _write(tmp_path / "locked" / "1.txt", "One\n\nBody.")
+    (tmp_path / "locked").chmod(0)
+    try:
+        found = list(find_files([tmp_path]))
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+    assert found == [Skipped(str(tmp_path / "locked"), "unreadable: permission denied")]
 
 
 def test_exact_duplicates_are_reported_once_and_the_first_wins(tmp_path):

@@ -81,6 +81,14 @@ def test_latin1_pound_sign_decodes():
     assert decode_bytes("hé".encode("utf-16")) == "hé"
 
 
+def test_utf8_cut_off_mid_character_stays_utf8():
+    data = "Le café coûte £5 à Genève".encode("utf-8")
+    cut = data[: data.index("à".encode("utf-8")) + 1]  # the first of the two bytes of "à"
+    assert decode_bytes(cut) == "Le café coûte £5 "
+    assert decode_bytes(cut, "utf-8") == "Le café coûte £5 "
+    assert decode_bytes(b"caf\xe9 cr\xe8me \xe0") == "café crème à"  # a bad byte before the end: not UTF-8 at all
+
+
 def test_control_characters_are_removed():
     article = parse_text("Ti\x1btle\x07\n\nBody\x00 text\x1b[31m red.", relative_path="x.txt")
     assert article.title == "Title"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, Response
 
+from archive.pages import DEFAULT_TIME_LIMIT
 from index.searching import TIME_LIMIT_SECONDS
 from index.snapshot import LiveIndex
 from index.storage import IndexLocation
@@ -32,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         SOURCES=[str(REPOSITORY / "seeds")],
         MAX_FILE_MB=10,
         SEARCH_TIME_LIMIT=TIME_LIMIT_SECONDS,  # seconds; a search past it answers with partial results
+        EXTRACTION_TIME_LIMIT=DEFAULT_TIME_LIMIT,  # seconds to read one saved page before it is skipped
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

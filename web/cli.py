@@ -46,6 +46,11 @@ def main() -> None:
     FlaskGroup(create_app=create_app, add_version_option=False, help=ARCHIVE_HELP)(prog_name="archive")
 
 
+time_limit_option = click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Skip a web page whose text takes longer than this many seconds to extract [default: 30].",
+)
 index_option = click.option(
     "--index",
     "index_path",
@@ -69,12 +74,17 @@ def _sources(sources: tuple[Path, ...]) -> list[Path]:
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
 @index_option
 @click.option("--max-file-mb", type=click.IntRange(min=1), help="Skip files larger than this [default: 10].")
+@time_limit_option
 @click.option("-v", "--verbose", is_flag=True, help="List every skipped file with its reason.")
-def rebuild_command(sources: tuple[Path, ...], index_path: Path | None, max_file_mb: int | None, verbose: bool) -> None:
+def rebuild_command(
+    sources: tuple[Path, ...], index_path: Path | None, max_file_mb: int | None, time_limit: float | None, verbose: bool
+) -> None:
     """Index every article under SOURCES (default: seeds/) into a fresh index, then switch to it."""
     location = _location(index_path)
     with _writing(), _progress("Indexing") as progress:
-        summary = rebuild(location, _sources(sources), max_bytes=_max_bytes(max_file_mb), progress=progress)
+        summary = rebuild(
+            location, _sources(sources), max_bytes=_max_bytes(max_file_mb), progress=progress, time_limit=_time_limit(time_limit)
+        )
     _print_summary(summary, verbose)
     if not summary.published:
         raise click.ClickException(
@@ -88,12 +98,17 @@ def rebuild_command(sources: tuple[Path, ...], index_path: Path | None, max_file
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
 @index_option
 @click.option("--max-file-mb", type=click.IntRange(min=1), help="Skip files larger than this [default: 10].")
+@time_limit_option
 @click.option("-v", "--verbose", is_flag=True, help="List every skipped file with its reason.")
-def update_command(sources: tuple[Path, ...], index_path: Path | None, max_file_mb: int | None, verbose: bool) -> None:
+def update_command(
+    sources: tuple[Path, ...], index_path: Path | None, max_file_mb: int | None, time_limit: float | None, verbose: bool
+) -> None:
     """Index new and changed files under SOURCES and drop articles whose files were deleted."""
     location = _location(index_path)
     with _writing(), _progress("Updating") as progress:
-        summary = update(location, _sources(sources), max_bytes=_max_bytes(max_file_mb), progress=progress)
+        summary = update(
+            location, _sources(sources), max_bytes=_max_bytes(max_file_mb), progress=progress, time_limit=_time_limit(time_limit)
+        )
     _print_summary(summary, verbose)
 
 
@@ -161,7 +176,9 @@ def serve_command(host: str, port: int, threads: int) -> None:
     if live.location.current_generation() is None:
         click.echo(f"No index yet: building one from {', '.join(app.config['SOURCES'])}")
         with _writing(), _progress("Indexing") as progress:
-            summary = rebuild(live.location, _sources(()), max_bytes=_max_bytes(None), progress=progress)
+            summary = rebuild(
+                live.location, _sources(()), max_bytes=_max_bytes(None), progress=progress, time_limit=_time_limit(None)
+            )
         _print_summary(summary, verbose=False)
     try:
         live.snapshot()
@@ -287,3 +304,8 @@ def _plural(label: str) -> str:
 def _max_bytes(max_file_mb: int | None) -> int:
     """Return the per-file size limit in bytes."""
     return (max_file_mb or current_app.config["MAX_FILE_MB"]) * 1024 * 1024
+
+
+def _time_limit(seconds: float | None) -> float:
+    """Return the per-page extraction time limit in seconds."""
+    return seconds or current_app.config["EXTRACTION_TIME_LIMIT"]
