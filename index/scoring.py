@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import IndexReader
-from whoosh.scoring import BM25F, bm25
+from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
@@ -118,8 +118,10 @@ def top_candidates(
         k1 = weighting.K1
         field_length = snapshot.field_lengths(term.fieldname, len(candidates))
         where = ordered if scored.phrase is None else sorted(candidates & snapshot.documents_matching(scored.phrase, deadline))
-        for docnum, weight in _candidate_weights(snapshot.term_postings(term.fieldname, term.text), where):
-            scores[docnum] += term.boost * bm25(idf, weight, field_length[docnum], average, b, k1)
+        boost = term.boost
+        for docnum, tf in _candidate_weights(snapshot.term_postings(term.fieldname, term.text), where):
+            # whoosh.scoring.bm25 written out, operations in its order: the scores stay bit-identical.
+            scores[docnum] += boost * (idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * field_length[docnum] / average))))
     return heapq.nsmallest(limit, ((-score, docnum) for docnum, score in scores.items()))
 
 

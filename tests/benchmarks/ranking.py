@@ -288,7 +288,8 @@ class WhooshRanker:
             raise ValueError(f"query {key} is not a flat OR of terms: {parsed!r}")
         scores = {}
         for fieldname in FIELD_BOOSTS:
-            mine = [wq.Term(fieldname, term.text) for term in terms if term.fieldname == fieldname]
+            # The parser's boost is the field's boost times the word's repeats in the query; keep the repeats.
+            mine = [wq.Term(fieldname, term.text, boost=term.boost / FIELD_BOOSTS[fieldname]) for term in terms if term.fieldname == fieldname]
             if mine:
                 scores[fieldname] = {number: score for score, number in searcher.search(wq.Or(mine), limit=None).top_n}
         return scores
