@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import re
+from collections import defaultdict
 
 from whoosh.analysis import Analyzer, CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter, Token
+from whoosh.formats import Positions
 from whoosh.support.charset import accent_map
 
 # Words joined by dots stay one token ("U.S.", "3.5"); the fork's default pattern would keep "*" in tokens.
@@ -94,3 +95,22 @@ class ProseAnalyzer(Analyzer):
             if positions:
                 token.pos = position
             yield token
+
+
+class ProsePositions(Positions):
+    """Whoosh's positions format, taking a prose text's terms straight from the analyzer when indexing.
+
+    Whoosh wraps the analyzer's tokens in two more generators to collect them; the postings written
+    are the same.
+    """
+
+    def word_values(self, value, analyzer, **kwargs):
+        """Yield (term, frequency, weight, encoded positions) for each term of the text."""
+        if not (isinstance(analyzer, ProseAnalyzer) and kwargs.get("mode") == "index"):
+            yield from super().word_values(value, analyzer, **kwargs)
+            return
+        positions: defaultdict[str, list[int]] = defaultdict(list)
+        for term, position in analyzer.index_terms(value, kwargs.get("start_pos", 0)):
+            positions[term].append(position)
+        for term, term_positions in positions.items():
+            yield term, len(term_positions), float(len(term_positions)) * self.field_boost, self.encode(term_positions)

@@ -9,7 +9,7 @@ from whoosh.analysis import RegexTokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from archive.model import Article
-from index.analysis import text_analyzer
+from index.analysis import ProsePositions, text_analyzer
 
 # Fields shown as facets, in display order; each holds exact, untokenized values.
 FACET_FIELDS = ("category", "source", "authors", "year", "tags")
@@ -21,7 +21,7 @@ def build_schema() -> Schema:
     """Return the schema of the archive index."""
     analyzer = text_analyzer()
     whole_values = RegexTokenizer(f"[^{SEPARATOR}]+")
-    return Schema(
+    schema = Schema(
         id=STORED(),
         key=ID(unique=True, stored=True),  # derived from id; unique, so update_document replaces by it
         title=TEXT(analyzer=analyzer, stored=True),  # weighted above the body by scoring.FIELD_BOOSTS
@@ -40,6 +40,9 @@ def build_schema() -> Schema:
         mtime_ns=STORED(),
         content_hash=ID(stored=True),  # looked up by update to refuse copies of archived articles
     )
+    for name in ("title", "body"):
+        schema[name].format = ProsePositions(field_boost=schema[name].format.field_boost)
+    return schema
 
 
 def article_to_document(article: Article, mtime_ns: int = 0) -> dict:
