@@ -42,7 +42,7 @@ class RobertsonBM25F(BM25F):
 
 def ranking_model() -> RobertsonBM25F:
     """Return the weighting model the archive ranks with (K1 and B cross-validated on CISI, kept in the usual range)."""
-    return RobertsonBM25F(B=0.9, K1=1.5)
+    return RobertsonBM25F(B=0.9, K1=1.2)
 
 
 def field_lengths(reader: IndexReader, fieldname: str) -> list[int]:

@@ -188,7 +188,8 @@ def with_field_boosts(query: wq.Query, boosts: Mapping[str, float]) -> wq.Query:
 
     def reboost(node: wq.Query) -> wq.Query:
         if isinstance(node, wq.Term) and node.fieldname in boosts:
-            node.boost = boosts[node.fieldname]
+            # The parsed boost is the field's default times the word's repeats in the query; keep the repeats.
+            return node.with_boost(boosts[node.fieldname] * node.boost / FIELD_BOOSTS[node.fieldname])
         return node
 
     return query.accept(reboost)
