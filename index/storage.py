@@ -13,6 +13,7 @@ from pathlib import Path
 
 from whoosh.index import EmptyIndexError, Index, exists_in, open_dir
 
+from index.lockholder import LockHolder, busy_message, is_running, processes_with_open, this_process
 from index.schema import build_schema
 
 CURRENT_FILE = "CURRENT"
@@ -97,22 +98,23 @@ class IndexLocation:
 
     @contextmanager
     def writer_lock(self) -> Iterator[None]:
-        """Hold the one-writer lock; raise IndexBusy if another process holds it."""
+        """Hold the one-writer lock; raise IndexBusy, saying who holds it, if another process does."""
         self.root.mkdir(parents=True, exist_ok=True)
-        # flock is released by the kernel when the holder dies, so a killed writer never leaves a stale lock.
-        with open(self.root / LOCK_FILE, "a+", encoding="utf-8") as handle:
+        lock_file = self.root / LOCK_FILE
+        # flock is released by the kernel when the last process holding it ends; the writer processes of a
+        # rebuild inherit it, which is why they are made to die with the rebuild (index/subwriters.py).
+        with open(lock_file, "a+", encoding="utf-8") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 handle.seek(0)
-                holder = handle.read().strip() or "another process"
-                raise IndexBusy(
-                    f"The index at {self.root} is being written by {holder}. "
-                    "Wait for that rebuild or update to finish, then try again."
-                ) from None
+                holder = LockHolder.from_text(handle.read())
+                running = holder is None or is_running(holder)
+                openers = [] if running else processes_with_open(lock_file)
+                raise IndexBusy(busy_message(self.root, lock_file, holder, running, openers)) from None
             handle.seek(0)
             handle.truncate()
-            handle.write(f"process {os.getpid()}")
+            handle.write(this_process().to_text())
             handle.flush()
             try:
                 yield

@@ -18,6 +18,7 @@ from index.codec import ArchiveCodec
 from index.schema import article_to_document, build_schema, url_key
 from index.spelling import Vocabulary, article_words, count_words
 from index.storage import IndexLocation
+from index.subwriters import open_writer
 
 Progress = Callable[[int, int], None]  # (bytes read, bytes in all)
 
@@ -73,7 +74,7 @@ def rebuild(
         generation = location.new_generation()
         try:
             input_bytes = sum(item.size for item in found if isinstance(item, SourceFile))
-            writer = create_in(str(generation), build_schema()).writer(**_writer_options(input_bytes, processes))
+            writer = open_writer(create_in(str(generation), build_schema()), **_writer_options(input_bytes, processes))
             try:
                 words: Counter = Counter()
                 counts, skipped = _add_all(writer.add_document, found, _nothing_known, words, max_bytes, progress)
