@@ -107,7 +107,7 @@ def update(
         index = location.open()
         generation = location.current_generation()
         found = list(find_files(sources))
-        with index.searcher() as searcher:
+        with location.open_searcher(index) as searcher:
             indexed_mtimes = _indexed_mtimes(searcher, [item for item in found if isinstance(item, SourceFile)])
             changed = [
                 item for item in found if not (isinstance(item, SourceFile) and item.mtime_ns == indexed_mtimes.get(str(item.path)))
