@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
+import random
 import re
 import signal
 import subprocess
@@ -13,8 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from index.storage import CURRENT_FILE, IndexBusy, IndexLocation
-from index.writing import rebuild
+from index.lockholder import processes_with_open
+from index.searching import SearchRequest, search
+from index.snapshot import LiveIndex
+from index.storage import CURRENT_FILE, LOCK_FILE, IndexBusy, IndexLocation
+from index.writing import MULTIPROCESS_THRESHOLD_BYTES, rebuild
 from tests.benchmarks.serving import free_port, wait_for_port
 from tests.conftest import REPOSITORY, SEEDS
 
@@ -156,6 +161,104 @@ def test_a_busy_message_names_the_running_writer_and_its_command(tmp_path):
     assert f"being written by process {holder.pid} (-c {location.root}, since " in message
     assert f"Wait for that rebuild or update to finish" in message
     assert message.endswith(f"kill {holder.pid}")
+
+
+KILL_ROUNDS = 22
+KILL_QUERIES = ["lomaru", "tepiso kavulo", '"sanemi rodaku"', "vexa*", "lomaru -tepiso", "category:world", ""]
+
+
+def test_a_rebuild_killed_at_random_moments_leaves_the_old_index_serving(tmp_path):
+    rng = random.Random(9)  # fixed, so a failing round can be replayed
+    small = _write_articles(tmp_path / "small.jsonl", rng, megabytes=0.8)
+    large = _write_articles(tmp_path / "large.jsonl", rng, megabytes=1.5 * MULTIPROCESS_THRESHOLD_BYTES / 2**20)
+    location = IndexLocation(tmp_path / "index")
+    rebuild(location, [small])
+    running = LiveIndex(location)  # a server that was running all along
+    answers = _answers(running)
+    assert all(total for total, _ in answers[:-2])
+
+    killed = killed_with_writer_processes = 0
+    errors = tmp_path / "rebuild-errors.txt"  # a file, not a pipe: leftover writer processes would keep a pipe open
+    try:
+        for round_number in range(KILL_ROUNDS):
+            source = large if round_number % 2 else small  # the large one takes the multiprocess writer path
+            with open(errors, "w", encoding="utf-8") as error_file:
+                rebuilding = subprocess.Popen(
+                    [sys.executable, "-c", "from web.cli import main; main()", "rebuild", str(source)],
+                    cwd=REPOSITORY, env={**os.environ, "ARCHIVE_INDEX": str(location.root)},
+                    stdout=subprocess.DEVNULL, stderr=error_file,
+                )
+            time.sleep(rng.uniform(0.2, 3.5))
+            writer_processes = _children(rebuilding.pid)
+            rebuilding.kill()
+            rebuilding.wait()
+            if rebuilding.returncode == -signal.SIGKILL:
+                killed += 1
+                killed_with_writer_processes += bool(writer_processes)
+            else:  # a small rebuild may finish first: it published the same articles again
+                assert (source, rebuilding.returncode) == (small, 0), errors.read_text()
+
+            _wait_for(lambda: not processes_with_open(location.root / LOCK_FILE), f"round {round_number}: leftover writer processes")
+            assert _answers(running) == answers, f"round {round_number}"
+            assert _answers(LiveIndex(location)) == answers, f"round {round_number}"
+    finally:
+        for leftover in processes_with_open(location.root / LOCK_FILE):  # only this test's rebuilds open this file
+            os.kill(leftover, signal.SIGKILL)
+
+    print(f"\n{killed} rebuilds killed with SIGKILL, {killed_with_writer_processes} of them while writer processes ran")
+    assert killed >= 20
+    assert killed_with_writer_processes >= 3
+    assert rebuild(location, [small]).indexed == answers_count(location)
+    assert _answers(running) == answers
+    generations = {folder for folder in location.root.iterdir() if folder.name.startswith("gen-")}
+    assert generations == location.readable_generations()  # the debris of killed rebuilds is gone
+
+
+def answers_count(location: IndexLocation) -> int:
+    """Return how many articles the live index holds."""
+    with location.open().searcher() as searcher:
+        return searcher.doc_count()
+
+
+def _answers(live: LiveIndex) -> list[tuple[int, list[str]]]:
+    """Return the total and the ids of the first page for each of the kill test's queries."""
+    results = [search(live.snapshot(), SearchRequest(query=query, with_snippets=False)) for query in KILL_QUERIES]
+    return [(result.total, [hit.id for hit in result.hits]) for result in results]
+
+
+def _write_articles(path: Path, rng: random.Random, megabytes: float) -> Path:
+    """Write distinct made-up articles as JSON Lines until the file is this large."""
+    syllables = ["lo", "ma", "ru", "te", "pi", "so", "ka", "vu", "sa", "ne", "mi", "ro", "da", "ku", "ve", "xa"]
+    words = ["".join(rng.choices(syllables, k=rng.randint(2, 3))) for _ in range(3000)]
+    words += ["lomaru", "tepiso", "kavulo", "sanemi", "rodaku", "vexalo"]
+    categories = ["world", "business", "sport", "tech"]
+    with open(path, "w", encoding="utf-8") as handle:
+        number = 0
+        while handle.tell() < megabytes * 2**20:
+            number += 1
+            body = [" ".join(rng.choices(words, k=rng.randint(20, 60))) for _ in range(rng.randint(2, 6))]
+            if rng.random() < 0.05:
+                body.append("sanemi rodaku")  # a phrase for the phrase query
+            record = {"id": f"{path.stem}-{number}", "title": " ".join(rng.choices(words, k=6)), "body": body,
+                      "category": rng.choice(categories), "published": f"20{rng.randint(10, 24)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"}
+            handle.write(json.dumps(record) + "\n")
+    return path
+
+
+def _children(pid: int) -> list[int]:
+    """Return the pids of a process's children."""
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _wait_for(condition, failure: str, seconds: float = 10) -> None:
+    """Wait until the condition holds, or fail with the message."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.05)
 
 
 def _wait_for_free_lock(location: IndexLocation, seconds: float = 10) -> None:
