@@ -167,6 +167,7 @@ KILL_ROUNDS = 22
 KILL_QUERIES = ["lomaru", "tepiso kavulo", '"sanemi rodaku"', "vexa*", "lomaru -tepiso", "category:world", ""]
 
 
+@pytest.mark.slow
 def test_a_rebuild_killed_at_random_moments_leaves_the_old_index_serving(tmp_path):
     rng = random.Random(9)  # fixed, so a failing round can be replayed
     small = _write_articles(tmp_path / "small.jsonl", rng, megabytes=0.8)
