@@ -270,7 +270,11 @@ class LiveIndex:
             version = generation.name if generation else ""
             if current is not None and current.version == version and current.searcher.up_to_date():
                 return current
-            self._snapshot = Snapshot(self.location.open(generation), version, generation)
+            index = self.location.open(generation)
+            try:
+                self._snapshot = Snapshot(index, version, generation)
+            except Exception as error:  # a damaged segment fails here, when its files are first read
+                raise self.location.unreadable(error) from error
             if current is not None:
                 self._retired.append((time.monotonic(), current))
             return self._snapshot

@@ -11,8 +11,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from whoosh.index import EmptyIndexError, Index, exists_in, open_dir
+from whoosh.index import Index, open_dir
+from whoosh.searching import Searcher
 
+from index.lockholder import LockHolder, busy_message, is_running, processes_with_open, this_process
 from index.schema import build_schema
 
 CURRENT_FILE = "CURRENT"
@@ -50,15 +52,32 @@ class IndexLocation:
     def open(self, generation: Path | None = None) -> Index:
         """Open a generation (the live one by default); raise IndexMissing with the command that fixes it."""
         generation = generation or self.current_generation()
-        if generation is None or not exists_in(str(generation)):
+        if generation is None and self.has_generations():
+            raise self.unreadable(FileNotFoundError(f"{CURRENT_FILE} is missing"))
+        if generation is None:
             raise IndexMissing(f"No index at {self.root}. Build one with: archive rebuild")
         try:
             index = open_dir(str(generation))
-        except (EmptyIndexError, OSError, ValueError) as error:
-            raise IndexMissing(f"The index at {self.root} is unreadable ({error}). Rebuild it with: archive rebuild") from error
+        except Exception as error:  # damaged files fail in many ways (pickle, struct, EOF): each means unreadable
+            raise self.unreadable(error) from error
         if set(index.schema.names()) != set(build_schema().names()):
             raise IndexMissing(f"The index at {self.root} was built by another version of the archive. Rebuild it with: archive rebuild")
         return index
+
+    def open_searcher(self, index: Index) -> Searcher:
+        """Open a searcher on an opened generation; raise IndexMissing when its segment files are damaged."""
+        try:
+            return index.searcher()
+        except Exception as error:  # a damaged segment fails here, when its files are first read
+            raise self.unreadable(error) from error
+
+    def unreadable(self, error: Exception) -> IndexMissing:
+        """Return the error that says the live index's files are damaged, with the command that fixes it."""
+        return IndexMissing(f"The index at {self.root} is unreadable ({type(error).__name__}: {error}). Rebuild it with: archive rebuild")
+
+    def has_generations(self) -> bool:
+        """Return whether any generation folder exists here, published or not."""
+        return self.root.is_dir() and any(folder.name.startswith(GENERATION_PREFIX) for folder in self.root.iterdir())
 
     def new_generation(self) -> Path:
         """Create an empty folder for a generation being built."""
@@ -97,22 +116,23 @@ class IndexLocation:
 
     @contextmanager
     def writer_lock(self) -> Iterator[None]:
-        """Hold the one-writer lock; raise IndexBusy if another process holds it."""
+        """Hold the one-writer lock; raise IndexBusy, saying who holds it, if another process does."""
         self.root.mkdir(parents=True, exist_ok=True)
-        # flock is released by the kernel when the holder dies, so a killed writer never leaves a stale lock.
-        with open(self.root / LOCK_FILE, "a+", encoding="utf-8") as handle:
+        lock_file = self.root / LOCK_FILE
+        # flock is released by the kernel when the last process holding it ends; the writer processes of a
+        # rebuild inherit it, which is why they are made to die with the rebuild (index/subwriters.py).
+        with open(lock_file, "a+", encoding="utf-8") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 handle.seek(0)
-                holder = handle.read().strip() or "another process"
-                raise IndexBusy(
-                    f"The index at {self.root} is being written by {holder}. "
-                    "Wait for that rebuild or update to finish, then try again."
-                ) from None
+                holder = LockHolder.from_text(handle.read())
+                running = holder is None or is_running(holder)
+                openers = [] if running else processes_with_open(lock_file)
+                raise IndexBusy(busy_message(self.root, lock_file, holder, running, openers)) from None
             handle.seek(0)
             handle.truncate()
-            handle.write(f"process {os.getpid()}")
+            handle.write(this_process().to_text())
             handle.flush()
             try:
                 yield

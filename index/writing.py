@@ -19,6 +19,7 @@ from index.codec import ArchiveCodec
 from index.schema import article_to_document, build_schema, url_key
 from index.spelling import Vocabulary, article_words, count_words
 from index.storage import IndexLocation
+from index.subwriters import open_writer
 
 Progress = Callable[[int, int], None]  # (bytes read, bytes in all)
 
@@ -75,7 +76,7 @@ def rebuild(
         generation = location.new_generation()
         try:
             input_bytes = sum(item.size for item in found if isinstance(item, SourceFile))
-            writer = create_in(str(generation), build_schema()).writer(**_writer_options(input_bytes, processes))
+            writer = open_writer(create_in(str(generation), build_schema()), **_writer_options(input_bytes, processes))
             try:
                 words: Counter = Counter()
                 counts, skipped = _add_all(
@@ -111,7 +112,7 @@ def update(
         index = location.open()
         generation = location.current_generation()
         found = list(find_files(sources))
-        with index.searcher() as searcher:
+        with location.open_searcher(index) as searcher:
             indexed_mtimes = _indexed_mtimes(searcher, [item for item in found if isinstance(item, SourceFile)])
             changed = [
                 item for item in found if not (isinstance(item, SourceFile) and item.mtime_ns == indexed_mtimes.get(str(item.path)))

@@ -173,7 +173,8 @@ def serve_command(host: str, port: int, threads: int) -> None:
 
     app = current_app._get_current_object()
     live: LiveIndex = app.extensions["archive"]
-    if live.location.current_generation() is None:
+    # Only a first run builds on its own: a damaged index is reported below, never silently replaced.
+    if not live.location.has_generations():
         click.echo(f"No index yet: building one from {', '.join(app.config['SOURCES'])}")
         with _writing(), _progress("Indexing") as progress:
             summary = rebuild(

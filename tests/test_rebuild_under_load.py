@@ -1,0 +1,146 @@
+"""A rebuild of bench/articles.jsonl while 16 clients search the running server over HTTP (a couple of minutes)."""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import pytest
+
+from index.searching import SearchRequest, search
+from index.snapshot import LiveIndex
+from index.storage import IndexLocation
+from tests.benchmarks.engines import load_queries
+from tests.benchmarks.serving import serve
+from tests.conftest import REPOSITORY, shared_data
+
+CLIENTS = 16
+SWITCH_SECONDS = 10  # how soon after the rebuild ends every client must see the new index
+
+
+@dataclass
+class Tally:
+    """Requests answered and failed, shared by the client threads."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    answered: list[float] = field(default_factory=list)  # when each good answer arrived
+    failures: list[str] = field(default_factory=list)
+
+    def record(self, failure: str | None) -> None:
+        """Count one request."""
+        with self.lock:
+            if failure:
+                self.failures.append(failure)
+            else:
+                self.answered.append(time.monotonic())
+
+    def answered_between(self, start: float, end: float) -> int:
+        """Return how many requests were answered in the interval."""
+        with self.lock:
+            return sum(start <= moment <= end for moment in self.answered)
+
+
+@pytest.mark.slow
+def test_searches_keep_working_during_a_rebuild_and_switch_to_the_new_index(tmp_path, bbc_index):
+    articles = shared_data("bench") / "articles.jsonl"
+    queries = [query.archive_text() for query in load_queries(shared_data("bench") / "queries.json")]
+    paths = [f"{endpoint}?{urlencode({'q': text})}" for text in queries for endpoint in ("/", "/api/search")]
+    location = IndexLocation(tmp_path / "index")
+    shutil.copytree(bbc_index.root, location.root)  # the "old" index: BBC News
+    old_total = _total(LiveIndex(location))
+
+    server, port = serve(location.root)
+    tally, stop = Tally(), threading.Event()
+    clients = [threading.Thread(target=_client, args=(port, paths[number::CLIENTS], tally, stop)) for number in range(CLIENTS)]
+    try:
+        for client in clients:
+            client.start()
+        started = time.monotonic()
+        with open(tmp_path / "rebuild-output.txt", "w", encoding="utf-8") as output:
+            rebuilt = subprocess.run(
+                [sys.executable, "-c", "from web.cli import main; main()", "rebuild", str(articles)],
+                cwd=REPOSITORY, env={**os.environ, "ARCHIVE_INDEX": str(location.root)},
+                stdout=output, stderr=subprocess.STDOUT,
+            )
+        finished = time.monotonic()
+        assert rebuilt.returncode == 0, (tmp_path / "rebuild-output.txt").read_text()
+        new_total = _total(LiveIndex(location))
+        assert new_total != old_total
+        switched_after = _seconds_until_all_answer(port, new_total)
+    finally:
+        stop.set()
+        for client in clients:
+            client.join()
+        server.terminate()
+        server.wait(timeout=30)
+
+    during = tally.answered_between(started, finished)
+    print(
+        f"\nrebuild of {articles.name}: {finished - started:.1f} s under load; {during:,} requests answered during it "
+        f"({during / (finished - started):.1f}/s from {CLIENTS} clients), {len(tally.answered):,} in all, "
+        f"{len(tally.failures)} failed; all answers switched from {old_total:,} to {new_total:,} articles "
+        f"{switched_after:.2f} s after the rebuild ended"
+    )
+    assert tally.failures == []
+    assert during >= CLIENTS * 10
+
+
+def _client(port: int, paths: list[str], tally: Tally, stop: threading.Event) -> None:
+    """Send the paths over one kept-alive connection, again and again, until told to stop."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    for path in itertools.cycle(paths):
+        if stop.is_set():
+            break
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            failure = _problem(path, response.status, response.read())
+        except (OSError, http.client.HTTPException) as error:
+            failure = f"{path}: {type(error).__name__}: {error}"
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        tally.record(failure)
+    connection.close()
+
+
+def _problem(path: str, status: int, body: bytes) -> str | None:
+    """Return what is wrong with an answer, or None for a good one."""
+    if status != 200:
+        return f"{path}: HTTP {status}: {body[:200]!r}"
+    if path.startswith("/api/"):
+        try:
+            if not isinstance(json.loads(body)["total"], int):
+                return f"{path}: no total in {body[:200]!r}"
+        except (ValueError, KeyError) as error:
+            return f"{path}: malformed JSON ({error})"
+    elif not body.rstrip().endswith(b"</html>"):
+        return f"{path}: page cut short: {body[-200:]!r}"
+    return None
+
+
+def _seconds_until_all_answer(port: int, total: int) -> float:
+    """Return how long after now the server reports this many articles on a fresh connection each time."""
+    started = time.monotonic()
+    while True:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.request("GET", "/api/search?q=")
+        answered = json.loads(connection.getresponse().read())["total"]
+        connection.close()
+        if answered == total:
+            return time.monotonic() - started
+        assert time.monotonic() - started < SWITCH_SECONDS, f"still {answered:,} articles, not {total:,}"
+        time.sleep(0.1)
+
+
+def _total(live: LiveIndex) -> int:
+    """Return how many articles the index holds."""
+    return search(live.snapshot(), SearchRequest(with_facets=False, with_snippets=False)).total
