@@ -26,6 +26,10 @@ class IndexMissing(Exception):
     """There is no usable index at the location yet."""
 
 
+class IndexUnreadable(IndexMissing):
+    """The index at the location is damaged or incomplete."""
+
+
 class IndexBusy(Exception):
     """Another process is rebuilding or updating the index."""
 
@@ -71,9 +75,9 @@ class IndexLocation:
         except Exception as error:  # a damaged segment fails here, when its files are first read
             raise self.unreadable(error) from error
 
-    def unreadable(self, error: Exception) -> IndexMissing:
+    def unreadable(self, error: Exception) -> IndexUnreadable:
         """Return the error that says the live index's files are damaged, with the command that fixes it."""
-        return IndexMissing(f"The index at {self.root} is unreadable ({type(error).__name__}: {error}). Rebuild it with: archive rebuild")
+        return IndexUnreadable(f"The index at {self.root} is unreadable ({type(error).__name__}: {error}). Rebuild it with: archive rebuild")
 
     def has_generations(self) -> bool:
         """Return whether any generation folder exists here, published or not."""

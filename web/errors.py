@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from index.storage import IndexMissing
+from index.storage import IndexMissing, IndexUnreadable
 
 TITLES = {400: "That request could not be read", 404: "Not found", 405: "Not allowed", 503: "The archive is not ready"}
 NO_INDEX = "The archive has no usable index yet. Whoever runs it can build one with: archive rebuild"
+UNREADABLE_INDEX = "The archive's index is unreadable (damaged or incomplete). Whoever runs it can rebuild it with: archive rebuild"
 
 
 def register(app: Flask) -> None:
@@ -26,7 +27,7 @@ def _http_error(error: HTTPException) -> Response:
 def _index_missing(error: IndexMissing) -> Response:
     """Say that there is no index and how to build one; only the log says where (visitors need not know paths)."""
     current_app.logger.warning("%s", error)
-    return _respond(503, NO_INDEX)
+    return _respond(503, UNREADABLE_INDEX if isinstance(error, IndexUnreadable) else NO_INDEX)
 
 
 def _unexpected(error: Exception) -> Response:
