@@ -19,11 +19,6 @@ def text_analyzer() -> Analyzer:
     return ProseAnalyzer()
 
 
-def display_analyzer() -> Analyzer:
-    """Return the analyzer that shows a query in the user's words: like the prose one, without stemming."""
-    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter()
-
-
 def prose_chain() -> Analyzer:
     """Return the prose analyzer as Whoosh's tokenizer and filters, one generator per stage."""
     return (

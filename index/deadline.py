@@ -18,9 +18,13 @@ class Deadline:
         """Return the seconds left (zero once passed)."""
         return max(0.0, self.started + self.seconds - time.monotonic())
 
-    def passed(self) -> bool:
-        """Tell whether time is up, recording that the caller is cutting its work short."""
+    def stop_here(self) -> bool:
+        """Tell the caller to stop its work, and note that results are partial, once time is up."""
         if time.monotonic() - self.started < self.seconds:
             return False
-        self.cut = True
+        self.note_cut()
         return True
+
+    def note_cut(self) -> None:
+        """Record that some work was cut short, so the results are partial."""
+        self.cut = True

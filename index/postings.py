@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from whoosh.matching.wrappers import WrappingMatcher
@@ -22,8 +22,11 @@ class TermPostings:
     """A term's documents, as a set and in order, with the term's weight (frequency) in each."""
 
     documents: frozenset[int]
-    ordered: array
-    weights: array
+    ordered: Sequence[int]  # an array("I") in document order
+    weights: Sequence[float]
+
+
+NO_POSTINGS = TermPostings(frozenset(), (), ())
 
 
 def term_documents(reader: IndexReader, fieldname: str, text: str) -> list[int]:

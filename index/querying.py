@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -13,7 +13,6 @@ from whoosh.analysis import Analyzer
 from whoosh.qparser import AndGroup, FieldsPlugin, MultifieldParser, PlusMinusPlugin, RangePlugin
 from whoosh.fields import Schema
 
-from index.analysis import display_analyzer
 from index.scoring import FIELD_BOOSTS
 
 MAX_QUERY_LENGTH = 1000
@@ -127,7 +126,7 @@ def parse_query(text: str, schema: Schema, parsers: QueryParsers | None = None) 
         date_range=date_range,
         notes=tuple(notes),
         words=tuple(_WORD.findall(remaining)),
-        display=describe_query(text_query, typed_spellings(remaining, parsers.analyzer)) if text_query is not None else "",
+        display=describe_query(text_query, remaining) if text_query is not None else "",
     )
 
 
@@ -145,38 +144,33 @@ def parse_date_range(text: str) -> DateRange | None:
         return None
 
 
-def describe_query(query: wq.Query | None, spellings: Mapping[str, str] | None = None) -> str:
-    """Render a parsed text query the way a person would write it, terms spelled as typed where known."""
-    spellings = spellings or {}
+def describe_query(query: wq.Query | None, typed: str = "") -> str:
+    """Render a parsed text query the way a person would write it, in the words typed when they are known."""
     if query is None or query is wq.NullQuery:
         return ""
-    if isinstance(query, wq.Or) and len({describe_query(sub, spellings) for sub in query.subqueries}) == 1:
-        return describe_query(query.subqueries[0], spellings)  # one word searched in title and body
+    if isinstance(query, wq.Or) and len({describe_query(sub, typed) for sub in query.subqueries}) == 1:
+        return describe_query(query.subqueries[0], typed)  # one word searched in title and body
     if isinstance(query, (wq.And, wq.Or)):
         joiner = " " if isinstance(query, wq.And) else " OR "
-        parts = list(dict.fromkeys(describe_query(sub, spellings) for sub in query.subqueries))
+        parts = list(dict.fromkeys(describe_query(sub, typed) for sub in query.subqueries))
         return f"({joiner.join(parts)})" if isinstance(query, wq.Or) else joiner.join(parts)
     if isinstance(query, wq.AndNot):
-        return f"{describe_query(query.a, spellings)} -{describe_query(query.b, spellings)}"
+        return f"{describe_query(query.a, typed)} -{describe_query(query.b, typed)}"
+    if isinstance(query, wq.AndMaybe):
+        return f"+{describe_query(query.a, typed)} {describe_query(query.b, typed)}"
     if isinstance(query, wq.Not):
-        return f"-{describe_query(query.query, spellings)}"
+        return f"-{describe_query(query.query, typed)}"
     if isinstance(query, wq.Phrase):
-        return '"' + " ".join(spellings.get(word, word) for word in query.words) + '"'
+        ranges = query.char_ranges if typed and query.char_ranges and len(query.char_ranges) == len(query.words) else None
+        words = [typed[start:end].lower() for start, end in ranges] if ranges else query.words
+        return '"' + " ".join(words) + '"'
     if isinstance(query, (wq.Prefix, wq.Wildcard)):
         return query.text + ("*" if isinstance(query, wq.Prefix) else "")
     if isinstance(query, wq.Term):
-        return spellings.get(query.text, str(query.text))
+        # The parser notes where in the typed text each term came from: show that word, not its stem.
+        start, end = getattr(query, "startchar", None), getattr(query, "endchar", None)
+        return typed[start:end].lower() if typed and start is not None and end else str(query.text)
     return str(query)
-
-
-def typed_spellings(text: str, analyzer: Analyzer) -> dict[str, str]:
-    """Map each analyzed (stemmed) term of a text to the word as typed, lowercased, first spelling kept."""
-    # The display analyzer stops where the prose analyzer goes on to fold and stem, so token positions agree.
-    typed = {token.pos: token.text for token in display_analyzer()(text, positions=True)}
-    spellings: dict[str, str] = {}
-    for token in analyzer(text, positions=True):
-        spellings.setdefault(token.text, typed.get(token.pos, token.text))
-    return spellings
 
 
 def _parse_text(text: str, parser: MultifieldParser, analyzer: Analyzer) -> tuple[wq.Query | None, str]:
@@ -191,7 +185,8 @@ def _parse_text(text: str, parser: MultifieldParser, analyzer: Analyzer) -> tupl
         return parsed, ""
     if _only_negations(text):
         # Whoosh reads "-word" alone as nothing at all; people mean "everything without word".
-        unwanted = [parser.parse(_NEGATED_WORD.sub("", part)) for part in _negated_parts(text)]
+        # Parsed word by word, so where each word sits in the typed text is unknown: forget the offsets.
+        unwanted = [_without_offsets(parser.parse(_NEGATED_WORD.sub("", part))) for part in _negated_parts(text)]
         unwanted = [query for query in unwanted if query is not wq.NullQuery]
         if unwanted:
             return wq.Not(wq.Or(unwanted).normalize()), ""
@@ -199,6 +194,18 @@ def _parse_text(text: str, parser: MultifieldParser, analyzer: Analyzer) -> tupl
     if fallback is None:
         return wq.NullQuery, "no searchable words were left in the query (only very common words or symbols)"
     return fallback, "the query syntax was unclear, so it was searched as plain words"
+
+
+def _without_offsets(query: wq.Query) -> wq.Query:
+    """Return the query with no record of where its terms were typed."""
+
+    def forget(node: wq.Query) -> wq.Query:
+        if isinstance(node, wq.Term) and getattr(node, "startchar", None) is not None:
+            node = copy.copy(node)
+            node.startchar = node.endchar = None
+        return node
+
+    return query.accept(forget)
 
 
 def _negated_parts(text: str) -> list[str]:
@@ -231,7 +238,8 @@ def _parser(schema: Schema) -> MultifieldParser:
     parser = MultifieldParser(list(SEARCH_FIELDS), schema, fieldboosts=FIELD_BOOSTS, group=AndGroup)
     parser.remove_plugin_class(FieldsPlugin)
     parser.remove_plugin_class(RangePlugin)
-    parser.add_plugin(PlusMinusPlugin())
+    # A minus only negates at the start of a word: "anti-war" means the words anti and war, not "anti NOT war".
+    parser.add_plugin(PlusMinusPlugin(plusexpr=r"(?<!\S)\+", minusexpr=r"(?<!\S)-"))
     return parser
 
 

@@ -108,7 +108,7 @@ def top_candidates(
     reader = searcher.reader()
     for scored in terms:
         term = scored.term
-        if deadline is not None and deadline.passed():
+        if deadline is not None and deadline.stop_here():
             break
         if (term.fieldname, term.text) not in reader:
             continue
@@ -120,7 +120,7 @@ def top_candidates(
         where = ordered if scored.phrase is None else sorted(candidates & snapshot.documents_matching(scored.phrase, deadline))
         boost = term.boost
         for docnum, tf in _candidate_weights(snapshot.term_postings(term.fieldname, term.text), where):
-            # whoosh.scoring.bm25 written out, operations in its order: the scores stay bit-identical.
+            # whoosh.scoring.bm25 written out in its order of operations (equal to Whoosh's to about 1e-14).
             scores[docnum] += boost * (idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * field_length[docnum] / average))))
     return heapq.nsmallest(limit, ((-score, docnum) for docnum, score in scores.items()))
 

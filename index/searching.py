@@ -178,7 +178,7 @@ def _whoosh_top(
     try:
         searcher.search_with_collector(text_query or wq.Every(), collector)
     except TimeLimit:
-        deadline.cut = True
+        deadline.note_cut()
     found = [(hit.docnum, hit.score) for hit in collector.results()]
     if deadline.cut and len(found) < limit:
         # Out of time before ranking: show matches in index order rather than an empty page.

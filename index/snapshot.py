@@ -17,17 +17,18 @@ from whoosh.searching import Searcher
 
 from index import postings
 from index.deadline import Deadline
-from index.postings import TermPostings
+from index.postings import NO_POSTINGS, TermPostings
 from index.querying import QueryParsers
 from index.scoring import field_lengths, ranking_model
 from index.spelling import Vocabulary
 from index.storage import IndexLocation
 
-# Postings kept in the per-term cache (about 50 bytes each), so frequent words are read once.
+# Postings kept in the per-term cache (about 80 bytes each: a set and two arrays), so frequent words are read once.
 TERM_CACHE_POSTINGS = 1_000_000
 DATE_CACHE_RANGES = 32
-PHRASE_CACHE_PHRASES = 64
-PHRASE_CHECK_SLICE = 4096
+PHRASE_CACHE_DOCUMENTS = 200_000
+# Phrase candidates are checked this many at a time, so a phrase of common words stops at the deadline.
+PHRASE_CHECK_SLICE = 16384
 LENGTH_LOOKUPS_BEFORE_LOADING = 2000
 # A replaced snapshot is closed this long after the switch, when no request can still be using it.
 RETIRE_AFTER_SECONDS = 120
@@ -52,6 +53,7 @@ class Snapshot:
         self._parsers: QueryParsers | None = None
         self._field_lengths: dict[str, list[int]] = {}
         self._phrases: OrderedDict[tuple[str, tuple[str, ...]], frozenset[int]] = OrderedDict()
+        self._cached_phrase_documents = 0
         self._term_postings: OrderedDict[tuple[str, str], TermPostings] = OrderedDict()
         self._cached_postings = 0
 
@@ -106,11 +108,13 @@ class Snapshot:
             parts = sorted((self._matching(sub, deadline) for sub in query.subqueries), key=len)
             return frozenset.intersection(*parts) if parts else frozenset()
         if isinstance(query, wq.Or):
-            return frozenset().union(*self._each_until(deadline, [lambda sub=sub: self._matching(sub, deadline) for sub in query.subqueries]))
+            lookups = [lambda sub=sub: self._matching(sub, deadline) for sub in query.subqueries]
+            return frozenset().union(*self._each_until(deadline, lookups))
+        # What is excluded is found in full: a cut-short exclusion would let excluded articles through.
         if isinstance(query, wq.AndNot):
-            return self._matching(query.a, deadline) - self._matching(query.b, deadline)
+            return self._matching(query.a, deadline) - self._matching(query.b, Deadline(float("inf")))
         if isinstance(query, wq.Not):
-            return self.all_documents() - self._matching(query.query, deadline)
+            return self.all_documents() - self._matching(query.query, Deadline(float("inf")))
         if query is wq.NullQuery:
             return frozenset()
         if isinstance(query, wq.Phrase) and query.slop == 1 and query.words and self._has_positions(query.fieldname):
@@ -133,7 +137,7 @@ class Snapshot:
         """Run lookups in turn until the deadline passes; return the results gathered."""
         results = []
         for lookup in lookups:
-            if deadline.passed():
+            if deadline.stop_here():
                 break
             results.append(lookup())
         return results
@@ -151,6 +155,8 @@ class Snapshot:
         key = (fieldname, text)
         found = self._term_postings.pop(key, None)
         if found is None:
+            if key not in self.searcher.reader():
+                return NO_POSTINGS  # not cached: made-up words would otherwise fill the cache for free
             ordered, weights = postings.term_postings(self.searcher.reader(), fieldname, text)
             found = TermPostings(frozenset(ordered), ordered, weights)
             self._cached_postings += len(ordered)
@@ -164,17 +170,21 @@ class Snapshot:
         """Return the documents holding the phrase's words next to each other, in order (cached)."""
         key = (phrase.fieldname, tuple(phrase.words))
         documents = self._phrases.pop(key, None)
-        if documents is None:
+        if documents is not None:
+            self._cached_phrase_documents -= len(documents)
+        else:
             documents, complete = self._find_phrase(phrase, deadline)
             if not complete:
                 return documents
         self._phrases[key] = documents  # most recently used last; ranking asks again for each word
-        if len(self._phrases) > PHRASE_CACHE_PHRASES:
-            self._phrases.popitem(last=False)
+        self._cached_phrase_documents += len(documents)
+        while self._cached_phrase_documents > PHRASE_CACHE_DOCUMENTS and len(self._phrases) > 1:
+            _, evicted = self._phrases.popitem(last=False)
+            self._cached_phrase_documents -= len(evicted)
         return documents
 
     def _find_phrase(self, phrase: wq.Phrase, deadline: Deadline) -> tuple[frozenset[int], bool]:
-        """Return the documents holding the phrase (checking word positions where every word occurs) and whether all were checked."""
+        """Return the documents with the phrase, from word positions, and whether every candidate was checked."""
         field = phrase.fieldname
         containing = sorted((self.term_documents(field, word) for word in phrase.words), key=len)
         candidates = frozenset.intersection(*containing)
@@ -183,9 +193,8 @@ class Snapshot:
         ordered = sorted(candidates)
         reader = self.searcher.reader()
         found: set[int] = set()
-        # Checked in slices, so a phrase of common words stops at the deadline with what it has found.
         for start in range(0, len(ordered), PHRASE_CHECK_SLICE):
-            if deadline.passed():
+            if deadline.stop_here():
                 return frozenset(found), False
             part = ordered[start : start + PHRASE_CHECK_SLICE]
             positions = [postings.candidate_positions(reader, field, word, part) for word in phrase.words]

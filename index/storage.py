@@ -56,7 +56,7 @@ class IndexLocation:
     def open(self, generation: Path | None = None) -> Index:
         """Open a generation (the live one by default); raise IndexMissing with the command that fixes it."""
         generation = generation or self.current_generation()
-        if generation is None and self.has_generations():
+        if generation is None and self.has_generations() and not self.writer_busy():
             raise self.unreadable(FileNotFoundError(f"{CURRENT_FILE} is missing"))
         if generation is None:
             raise IndexMissing(f"No index at {self.root}. Build one with: archive rebuild")
@@ -117,6 +117,18 @@ class IndexLocation:
         for folder in self.root.iterdir():
             if folder.name.startswith(GENERATION_PREFIX) and folder not in keep:
                 shutil.rmtree(folder, ignore_errors=True)
+
+    def writer_busy(self) -> bool:
+        """Tell whether a rebuild or update holds the writer lock now (the first rebuild has no pointer yet)."""
+        try:
+            with open(self.root / LOCK_FILE, "a+", encoding="utf-8") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        return False
 
     @contextmanager
     def writer_lock(self) -> Iterator[None]:

@@ -43,6 +43,20 @@ def test_words_phrases_or_not_and_wildcards():
     assert describe_query(parse_query("istan*", SCHEMA).text_query) == "istan*"
 
 
+def test_a_hyphen_inside_a_word_joins_rather_than_negates():
+    parsed = parse_query("anti-war protest -riot", SCHEMA)
+    assert parsed.display == "anti war protest -riot"
+    assert "ANDNOT" in str(parsed.text_query) and "riot" in str(parsed.text_query).split("ANDNOT")[1]
+    assert "war" not in str(parsed.text_query).split("ANDNOT")[1]
+
+
+def test_the_query_is_shown_in_the_words_typed():
+    assert parse_query("elections -elected", SCHEMA).display == "elections -elected"
+    assert parse_query('"Bank of England" rates', SCHEMA).display == '"bank england" rates'
+    assert parse_query("-trump -war", SCHEMA).display == "-(trump OR war)"
+    assert parse_query("talks +peace", SCHEMA).display == "+peace talks"
+
+
 def test_facet_fields_become_filters():
     parsed = parse_query('istanbul category:World author:"Ann Lee" -source:tabloid', SCHEMA)
     assert parsed.filters == {"category": ("World",), "authors": ("Ann Lee",)}

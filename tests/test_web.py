@@ -269,6 +269,9 @@ def test_relaxed_query_keeps_filters_out_and_phrases_whole(bbc_client):
 
 
 def test_a_search_past_its_time_limit_answers_partially_and_says_so(bbc_index):
+    from whoosh import query as wq
+
+    from index.deadline import Deadline
     from index.searching import SearchRequest, search
     from index.snapshot import LiveIndex
 
@@ -279,6 +282,11 @@ def test_a_search_past_its_time_limit_answers_partially_and_says_so(bbc_index):
     for sort in ("relevance", "newest"):
         cut = search(snapshot, SearchRequest(query=expensive, sort=sort, time_limit=0.0))
         assert cut.partial and cut.total < complete.total
+
+    # Out of time or not, what is excluded stays excluded.
+    said_not_elect = wq.AndNot(wq.Term("body", "said"), wq.Prefix("body", "elect"))
+    complete_exclusion = snapshot.documents_matching(said_not_elect)
+    assert complete_exclusion and snapshot.documents_matching(said_not_elect, Deadline(0.0)) == complete_exclusion
 
     client = create_app({"TESTING": True, "INDEX_PATH": str(bbc_index.root), "SEARCH_TIME_LIMIT": 0.0}).test_client()
     page = client.get("/?q=elect*+OR+minist*").get_data(as_text=True)
