@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import copy
 import re
 from collections import Counter
@@ -278,7 +279,5 @@ def _last_day(text: str) -> date:
     if len(parts) == 1:
         return date(parts[0], 12, 31)
     if len(parts) == 2:
-        first_of_next = date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
-        date(parts[0], parts[1], 1)  # validates the month
-        return first_of_next - timedelta(days=1)
+        return date(parts[0], parts[1], calendar.monthrange(parts[0], parts[1])[1])
     return date(*parts)

@@ -29,6 +29,9 @@ MIN_WORD_LENGTH = 3
 # Longer "words" are not typos of real words, and the edit-distance search grows with their length.
 MAX_WORD_LENGTH = 30
 OPERATORS = frozenset({"OR", "AND", "NOT"})
+# Each unknown word costs an edit-distance search of the vocabulary (tens of ms on a large archive), so a
+# long query of made-up words would take seconds; words beyond this many are kept as typed.
+MAX_WORDS_TO_CORRECT = 8
 _WORD = re.compile(TOKEN_PATTERN)
 
 
@@ -110,15 +113,18 @@ def count_words(texts: Iterable[tuple[str, str]]) -> Counter:
 
 def suggest_spelling(vocabulary: Vocabulary, parsed: ParsedQuery) -> str | None:
     """Return the query with words the archive lacks replaced by close, frequent ones; None if none."""
-    corrected, replaced = [], False
+    corrections: dict[str, str | None] = {}
+    corrected = []
     for word in parsed.words:
         lowered = word.lower()
         if word in OPERATORS or not MIN_WORD_LENGTH <= len(lowered) <= MAX_WORD_LENGTH or lowered.isdigit():
             corrected.append(word)
         elif lowered in vocabulary.counts:
             corrected.append(word)
+        elif lowered in corrections or len(corrections) < MAX_WORDS_TO_CORRECT:
+            if lowered not in corrections:
+                corrections[lowered] = vocabulary.closest(lowered)
+            corrected.append(corrections[lowered] or word)
         else:
-            better = vocabulary.closest(lowered)
-            corrected.append(better or word)
-            replaced = replaced or better is not None
-    return " ".join(corrected) if replaced else None
+            corrected.append(word)
+    return " ".join(corrected) if any(corrections.values()) else None

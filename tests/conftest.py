@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -73,3 +74,39 @@ def client(app):
 def runner(app):
     """Return a CLI runner for the app's commands."""
     return app.test_cli_runner()
+
+
+# Real words so queries match, and text that must stay inert (markup, quotes, RTL, astral) in every field.
+ODD_WORDS = ["istanbul", "peace", "talks", "russia", "ukraine", "war", "trump", "market", "football", "the", "a", "2024"]
+ODD_CATEGORIES = ["world", "business", "sport", "tech", "politics"]
+ODD_TEXT = ["<script>alert(1)</script>", "O'Brien & \"Sons\"", "שלום עולם", "مرحبا بالعالم", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 🦜", "naïve café"]
+
+
+def odd_article(number: int) -> dict:
+    """Return one generated article record with awkward text in every metadata field."""
+    odd = ODD_TEXT[number % len(ODD_TEXT)]
+    words = " ".join(ODD_WORDS[(number + offset) % len(ODD_WORDS)] for offset in range(8))
+    return {
+        "id": f"https://example.org/news/{number}?a=1&b=<{number}>",
+        "title": f"{odd} {words} {number}",
+        "body": [f"{words} {odd}. Paragraph {paragraph} of article {number}." for paragraph in range(3)],
+        "category": ODD_CATEGORIES[number % len(ODD_CATEGORIES)],
+        "published": ["1900-01-01", "2023-06-15T08:30:00Z", "2024-02-29", "2999-12-31", None][number % 5],
+        "authors": [odd, f"Reporter {number % 3}"],
+        "source": ["BBC News", odd, "Example Times"][number % 3],
+        "url": ["javascript:alert(1)", f"https://example.org/{number}", ""][number % 3],
+        "tags": [odd, ODD_WORDS[number % len(ODD_WORDS)]],
+    }
+
+
+@pytest.fixture(scope="session")
+def odd_index(tmp_path_factory) -> IndexLocation:
+    """Return an index of the seeds and 30 generated articles with awkward metadata (do not write to it)."""
+    folder = tmp_path_factory.mktemp("odd")
+    sources = folder / "sources"
+    sources.mkdir()
+    records = "\n".join(json.dumps(odd_article(number), ensure_ascii=False) for number in range(30))
+    (sources / "odd.jsonl").write_text(records + "\n", encoding="utf-8")
+    location = IndexLocation(folder / "index")
+    rebuild(location, [SEEDS, sources])
+    return location

@@ -76,6 +76,7 @@ def test_date_ranges():
     assert parse_date_range("2024-03-05..") == DateRange(date(2024, 3, 5), None)
     assert parse_date_range("2024-03..2024-01") == DateRange(date(2024, 1, 1), date(2024, 3, 31))
     assert parse_date_range("2024-02-30") is None
+    assert parse_date_range("2024-13") is None and parse_date_range("0000") is None
     assert parse_date_range("yesterday") is None
 
 
@@ -94,6 +95,11 @@ def test_negative_only_queries_and_negated_filters(bbc_index):
     sport = search(snapshot, SearchRequest(query="category:sport")).total
     assert search(snapshot, SearchRequest(query="NOT category:sport")).total == everything - sport
     assert search(snapshot, SearchRequest(query="-blair -brown")).total < everything - with_blair
+
+
+def test_the_last_month_a_date_can_hold_is_a_range():
+    assert parse_date_range("9999-12") == DateRange(date(9999, 12, 1), date(9999, 12, 31))
+    assert parse_date_range("2024..9999-12") == DateRange(date(2024, 1, 1), date(9999, 12, 31))
 
 
 def test_far_future_dates_do_not_overflow(bbc_index):

@@ -50,6 +50,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from web import api, cli, errors, views
 
+    # Werkzeug answers a doubled slash (an article key starting with an encoded /) with an HTML redirect,
+    # which the API does not describe; without merging, such a URL is a plain 404 in the right format.
+    app.url_map.merge_slashes = False
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     errors.register(app)

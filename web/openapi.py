@@ -7,6 +7,9 @@ from web.params import DEFAULT_PER_PAGE, FACET_PARAMETERS
 
 _STRING_OR_NULL = {"type": ["string", "null"]}
 _DATETIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+# A year (not 0000), month or day as the from and to parameters read them; a day past the end of its
+# month (2024-02-30) matches but is refused with a 400.
+DATE_PATTERN = r"^(?!0000)\d{4}(-(0?[1-9]|1[0-2])(-(0?[1-9]|[12]\d|3[01]))?)?$"
 
 
 def openapi_document() -> dict:
@@ -63,9 +66,9 @@ def _search_parameters() -> list[dict]:
         {"name": "q", "in": "query", "schema": {"type": "string"},
          "description": 'Words (all must match), "phrases", OR, -word, word*, category:world, date:2024-01..2024-03.'},
         *facets,
-        {"name": "from", "in": "query", "schema": {"type": "string", "pattern": r"^\d{4}(-\d{1,2}(-\d{1,2})?)?$"},
+        {"name": "from", "in": "query", "schema": {"type": "string", "pattern": DATE_PATTERN},
          "description": "Published on or after this date (2024, 2024-03 or 2024-03-05)."},
-        {"name": "to", "in": "query", "schema": {"type": "string", "pattern": r"^\d{4}(-\d{1,2}(-\d{1,2})?)?$"},
+        {"name": "to", "in": "query", "schema": {"type": "string", "pattern": DATE_PATTERN},
          "description": "Published on or before this date."},
         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS), "default": "relevance"}},
         {"name": "page", "in": "query", "schema": {"type": "integer", "default": 1},
