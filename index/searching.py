@@ -11,7 +11,7 @@ from datetime import date, datetime, timezone
 
 from markupsafe import Markup
 from whoosh import query as wq
-from whoosh.collectors import TimeLimit, TimeLimitCollector
+from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector
 
 from index.deadline import Deadline
 from index.highlight import opening, query_terms, snippet
@@ -172,9 +172,10 @@ def _whoosh_top(
     """Return the top (docnum, score) pairs by Whoosh's own collector, stopped by its time limit if need be."""
     sorting = {"sortedby": "published", "reverse": sort == "newest"} if sort != "relevance" else {}
     # A plain top-N collector: Whoosh's search_page would also count every match, which we already know.
-    top = searcher.collector(limit=limit, filter=set(documents) if restricted else None, **sorting)
     # A timer thread, not SIGALRM: searches run in the server's worker threads.
-    collector = TimeLimitCollector(top, timelimit=max(deadline.remaining(), 0.001), use_alarm=False)
+    timed = TimeLimitCollector(searcher.collector(limit=limit, **sorting), timelimit=max(deadline.remaining(), 0.001), use_alarm=False)
+    # The filter goes outside: TimeLimitCollector hands every match to the collector it wraps, unfiltered.
+    collector = FilterCollector(timed, allow=set(documents)) if restricted else timed
     try:
         searcher.search_with_collector(text_query or wq.Every(), collector)
     except TimeLimit:

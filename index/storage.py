@@ -119,13 +119,16 @@ class IndexLocation:
                 shutil.rmtree(folder, ignore_errors=True)
 
     def writer_busy(self) -> bool:
-        """Tell whether a rebuild or update holds the writer lock now (the first rebuild has no pointer yet)."""
+        """Tell whether another process's rebuild or update holds the writer lock (the first rebuild has no pointer yet)."""
         try:
             with open(self.root / LOCK_FILE, "a+", encoding="utf-8") as handle:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    handle.seek(0)
+                    holder = LockHolder.from_text(handle.read())
+                    return holder is None or holder.pid != os.getpid()  # an update opening its own index is not busy
                 fcntl.flock(handle, fcntl.LOCK_UN)
-        except BlockingIOError:
-            return True
         except OSError:
             return False
         return False

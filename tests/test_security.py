@@ -270,7 +270,7 @@ RESPONSES = {
     "api 400": ("GET", "/api/search?page=x", 400),
     "405": ("POST", "/", 405),
     "api 405": ("DELETE", "/api/search", 405),
-    "redirect": ("GET", "/static//style.css", 308),
+    "doubled slash": ("GET", "/static//style.css", 404),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ElementTree
 
@@ -292,3 +293,22 @@ def test_a_search_past_its_time_limit_answers_partially_and_says_so(bbc_index):
     page = client.get("/?q=elect*+OR+minist*").get_data(as_text=True)
     assert "These results are partial" in page
     assert client.get("/api/search?q=elect*+OR+minist*").get_json()["partial"] is True
+
+
+def test_date_filtered_browsing_keeps_to_the_dates_in_every_sort(tmp_path):
+    from datetime import date
+
+    from index.searching import SearchRequest, search
+    from index.snapshot import LiveIndex
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    years = (1999, 2005, 2020)
+    records = [json.dumps({"title": f"Report {year}", "body": f"News of {year}.", "published": f"{year}-06-01"}) for year in years]
+    (sources / "dated.jsonl").write_text("\n".join(records) + "\n", encoding="utf-8")
+    location = IndexLocation(tmp_path / "index")
+    rebuild(location, [sources])
+    snapshot = LiveIndex(location).snapshot()
+    for sort in ("relevance", "newest", "oldest"):
+        result = search(snapshot, SearchRequest(query="", date_to=date(2000, 12, 31), sort=sort))
+        assert [hit.title for hit in result.hits] == ["Report 1999"], sort
