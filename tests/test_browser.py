@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -91,11 +92,18 @@ def server(tmp_path_factory) -> Iterator[str]:
     summary = rebuild(IndexLocation(index_path), [bbc_news, SEEDS])
     assert summary.published and summary.documents_in_index > 2000, summary
 
+    with running_archive(index_path) as url:
+        yield url
+
+
+@contextmanager
+def running_archive(index_path: Path, *options: str) -> Iterator[str]:
+    """Run the real `archive serve` (given options added) on an index, yield its base URL, stop it after."""
     port = _free_port()
     env = {**os.environ, "ARCHIVE_INDEX": str(index_path), "PYTHONUNBUFFERED": "1"}
     env.pop("ARCHIVE_SOURCES", None)
     process = subprocess.Popen(
-        [sys.executable, "-c", "from web.cli import main; main()", "serve", "--port", str(port)],
+        [sys.executable, "-c", "from web.cli import main; main()", "serve", "--port", str(port), *options],
         cwd=REPOSITORY,
         env=env,
         stdin=subprocess.DEVNULL,

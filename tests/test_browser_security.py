@@ -10,11 +10,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +20,6 @@ import pytest
 
 from index.storage import IndexLocation
 from index.writing import rebuild
-from tests.conftest import REPOSITORY
 from tests.hostile import (
     ARTICLES,
     HOSTILE_QUERIES,
@@ -38,9 +32,8 @@ from tests.hostile import (
     assert_no_file_leaked,
     write_corpus,
 )
-from tests.test_browser import URL_LINE, _accepts, _free_port, browser, sync_api  # noqa: F401 (fixtures)
+from tests.test_browser import browser, running_archive, sync_api  # noqa: F401 (fixtures)
 
-SERVER_START_SECONDS = 30
 SETTLE_MS = 100  # long enough for an SVG animation's onbegin or an autofocus handler to fire
 UNSAFE_PAGE = f"""<!doctype html><title>probe</title>
 <script>window.__xss = "inline"; alert("inline")</script>{IMG}"""
@@ -52,35 +45,8 @@ def server(tmp_path_factory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("hostile-browser")
     index_path = root / "index"
     rebuild(IndexLocation(index_path), [write_corpus(root / "sources")])
-    port = _free_port()
-    env = {**os.environ, "ARCHIVE_INDEX": str(index_path), "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from web.cli import main; main()", "serve", "--port", str(port), "--threads", "2"],
-        cwd=REPOSITORY,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
-    reader = threading.Thread(target=lambda: output.extend(process.stdout), daemon=True)
-    reader.start()
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while not (any(URL_LINE.search(line) for line in output) and _accepts(port)):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"`archive serve` did not start:\n{''.join(output)}")
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        reader.join(timeout=5)
+    with running_archive(index_path, "--threads", "2") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
