@@ -15,6 +15,7 @@ from lxml.etree import LxmlError
 
 from archive import dates
 from archive.encoding import decode_bytes
+from archive.categories import CategoryClues
 from archive.model import Article, ParseError, join_paragraphs, make_article
 
 SNIFF_BYTES = 4096
@@ -52,13 +53,12 @@ _NAME_TAIL = re.compile(
 )
 _NAME_SEPARATOR = re.compile(r"\s*(?:[,;&\n]|\band\b)\s*", re.IGNORECASE)
 _HOST_LIKE = re.compile(r"^[\w-]+(?:\.[\w-]+)+/?$")
-_SECTION_SEGMENT = re.compile(r"^[a-z]+(?:[-_][a-z]+)*$", re.IGNORECASE)
 _HTTP_URL = re.compile(r"^https?://[^\s/]+", re.IGNORECASE)
 _TAG_SEPARATOR = re.compile(r"[,;，；、]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
-def parse_html(data: bytes, *, relative_path: str, url: str = "", folder_category: str | None = None) -> Article:
+def parse_html(data: bytes, *, relative_path: str, url: str = "", folders: tuple[str, ...] = ()) -> Article:
     """Parse one saved HTML page; raise ParseError if it has neither a title nor article text."""
     text = decode_bytes(data, sniff_charset(data))
     soup = BeautifulSoup(text, "lxml")
@@ -74,7 +74,7 @@ def parse_html(data: bytes, *, relative_path: str, url: str = "", folder_categor
         body=body,
         relative_path=relative_path,
         url=page_url,
-        category=find_category(soup, article, folder_category, page_url),
+        clues=find_category(soup, article, folders, page_url),
         published=find_published(soup, article),
         authors=find_authors(soup, article, nodes),
         source=find_source(soup, article, page_url),
@@ -325,21 +325,10 @@ def split_names(byline: str) -> list[str]:
     return names
 
 
-def find_category(soup: BeautifulSoup, article: dict, folder_category: str | None, url: str) -> str | None:
-    """Return the raw section label from JSON-LD, the section meta, the folder or the URL path."""
-    return (
-        ld_text(article.get("articleSection"))
-        or meta_content(soup, "article:section")
-        or folder_category
-        or url_section(url)
-        or None
-    )
-
-
-def url_section(url: str) -> str:
-    """Return a URL's first path segment when it looks like a section name, not a year, an id or the file."""
-    segments = [segment for segment in urlsplit(url).path.split("/") if segment]
-    return segments[0] if len(segments) > 1 and _SECTION_SEGMENT.match(segments[0]) else ""
+def find_category(soup: BeautifulSoup, article: dict, folders: tuple[str, ...], url: str) -> CategoryClues:
+    """Return what the page says about its category: JSON-LD and meta sections, its folders and its URL."""
+    sections = ld_strings(article.get("articleSection")) + meta_contents(soup, "article:section")
+    return CategoryClues(sections=tuple(section for section in sections if section), folders=folders, url=url)
 
 
 def find_source(soup: BeautifulSoup, article: dict, url: str) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from archive.categories import normalize_category
+from archive.categories import UNCATEGORIZED, CategoryClues, CategoryRules
 
 _WHITESPACE = re.compile(r"\s+")
 # Control characters (other than tab and newline) make feeds invalid XML and can drive a terminal.
@@ -21,7 +21,9 @@ class Article:
     id: str
     title: str
     body: str  # paragraphs separated by one blank line
-    category: str = "uncategorized"
+    category: str = UNCATEGORIZED
+    category_origin: str | None = None  # given, folder, section, url or predicted (archive.categories); None: no category
+    category_confidence: float | None = None  # the model's probability, for a predicted category
     published: datetime | None = None  # timezone-aware; never guessed from file times
     authors: tuple[str, ...] = ()
     source: str = ""
@@ -31,6 +33,7 @@ class Article:
     summary: str = ""
     path: str = ""
     content_hash: str = field(default="", compare=False)
+    clues: CategoryClues = field(default=CategoryClues(), compare=False, repr=False)  # to decide again by the user's rules
 
     @property
     def paragraphs(self) -> list[str]:
@@ -58,6 +61,7 @@ def make_article(
     explicit_id: str = "",
     url: str = "",
     category: str | None = None,
+    clues: CategoryClues = CategoryClues(),
     published: datetime | None = None,
     authors: tuple[str, ...] | list[str] = (),
     source: str = "",
@@ -65,14 +69,17 @@ def make_article(
     tags: tuple[str, ...] | list[str] = (),
     summary: str = "",
 ) -> Article:
-    """Build an Article with its id, hash and normalized category derived consistently."""
+    """Build an Article with its id, hash and category derived consistently; `category` is an explicit label."""
+    clues = replace(clues, label=category or clues.label, url=clues.url or url)
+    decided, origin = CategoryRules().decide(clues)
     title = _WHITESPACE.sub(" ", _CONTROL.sub("", title)).strip()
     body = _CONTROL.sub("", body)
     return Article(
         id=explicit_id or url or relative_path,
         title=title,
         body=body,
-        category=normalize_category(category),
+        category=decided,
+        category_origin=origin,
         published=published,
         authors=_unique(authors),
         source=_CONTROL.sub("", source).strip(),
@@ -82,6 +89,7 @@ def make_article(
         summary=_CONTROL.sub("", summary).strip(),
         path=relative_path,
         content_hash=content_hash(title, body),
+        clues=clues,
     )
 
 

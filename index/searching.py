@@ -13,6 +13,7 @@ from markupsafe import Markup
 from whoosh import query as wq
 from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector
 
+from archive.categories import PREDICTED
 from index.deadline import Deadline
 from index.highlight import opening, query_terms, snippet
 from index.scoring import scored_terms, top_candidates
@@ -23,6 +24,8 @@ from index.snapshot import Snapshot
 from index.spelling import suggest_spelling
 
 SORTS = ("relevance", "newest", "oldest")
+# Articles whose category was predicted: counted in (the default), left out, or the only ones shown.
+PREDICTED_CHOICES = ("include", "exclude", "only")
 MAX_PER_PAGE = 100
 FACET_LIMIT = 10
 TIME_LIMIT_SECONDS = 2.0
@@ -42,6 +45,7 @@ class SearchRequest:
     with_facets: bool = True  # count every facet (the page's sidebar)
     with_snippets: bool = True  # highlight matches in the body (otherwise the article's opening)
     time_limit: float = TIME_LIMIT_SECONDS  # past it, the search stops and answers with what it has
+    predicted: str = "include"  # one of PREDICTED_CHOICES
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class Hit:
     title: str
     snippet: Markup  # escaped text with <mark> around the matched words
     category: str
+    category_origin: str | None  # given, folder, section, url or predicted; None when uncategorized
+    category_confidence: float | None  # a predicted category's probability
     published: datetime | None
     source: str
     url: str
@@ -78,6 +84,7 @@ class SearchResult:
     date_range: DateRange | None
     elapsed_ms: float
     partial: bool = False  # the time limit cut the search short: counts and ranking cover part of the matches
+    predicted_matches: int = 0  # matches whose category was predicted, before the `predicted` choice is applied
 
 
 def search(snapshot: Snapshot, request: SearchRequest) -> SearchResult:
@@ -108,8 +115,14 @@ def _search(snapshot: Snapshot, request: SearchRequest, started: float, deadline
     final = matches
     for documents in selections.values():
         final = final & documents
+    guessed = snapshot.value_documents("category_origin").get(PREDICTED, frozenset())
+    predicted_matches = len(final & guessed)
+    if request.predicted == "exclude":
+        matches, final = matches - guessed, final - guessed
+    elif request.predicted == "only":
+        matches, final = matches & guessed, final & guessed
     total = len(final)
-    restricted = allowed is not None or bool(selections)
+    restricted = allowed is not None or bool(selections) or request.predicted in ("exclude", "only")
 
     per_page = min(max(request.per_page, 1), MAX_PER_PAGE)
     page_count = max(1, math.ceil(total / per_page))
@@ -135,6 +148,7 @@ def _search(snapshot: Snapshot, request: SearchRequest, started: float, deadline
         date_range=date_range,
         elapsed_ms=(time.perf_counter() - started) * 1000,
         partial=deadline.cut,
+        predicted_matches=predicted_matches,
     )
 
 
@@ -196,6 +210,8 @@ def hit_from_fields(fields: Mapping, score: float | None, marked: Markup | None 
         title=fields.get("title", ""),
         snippet=marked if marked is not None else opening(fields.get("summary") or fields.get("body", "")),
         category=fields.get("category", ""),
+        category_origin=fields.get("category_origin"),
+        category_confidence=fields.get("category_confidence"),
         published=aware(fields.get("published")),
         source=fields.get("source", ""),
         url=fields.get("url", ""),

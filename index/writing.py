@@ -12,9 +12,11 @@ from pathlib import Path
 
 from whoosh.index import create_in
 
+from archive.categories import CategoryRules
 from archive.model import Article, Duplicate, Skipped
 from archive.pages import DEFAULT_TIME_LIMIT, PageWorker, is_page
 from archive.sources import DEFAULT_MAX_BYTES, SourceFile, drop_duplicates, find_files, read_articles, resolve_source
+from index.categorizing import Categorizer, load_model
 from index.codec import ArchiveCodec
 from index.schema import article_to_document, build_schema, url_key
 from index.spelling import Vocabulary, article_words, count_words
@@ -47,6 +49,10 @@ class BuildSummary:
     index_path: str = ""
     published: bool = True
     skipped_by_reason: dict[str, int] = field(default_factory=dict)
+    predicted: int = 0  # articles given a predicted category
+    unsure: int = 0  # articles the model was not sure enough about, left uncategorized
+    categorizing_seconds: float = 0.0  # spent learning and predicting categories
+    category_note: str = ""  # why articles without a category got none predicted, when that happened
 
     @property
     def parsed(self) -> int:
@@ -67,6 +73,7 @@ def rebuild(
     progress: Progress | None = None,
     processes: int | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
+    categories: CategoryRules = CategoryRules(),
 ) -> BuildSummary:
     """Index every article under the sources into a new generation and switch to it atomically."""
     started = time.perf_counter()
@@ -77,11 +84,13 @@ def rebuild(
         try:
             input_bytes = sum(item.size for item in found if isinstance(item, SourceFile))
             writer = open_writer(create_in(str(generation), build_schema()), **_writer_options(input_bytes, processes))
+            categorizer = Categorizer(categories, scratch=generation)
             try:
                 words: Counter = Counter()
                 counts, skipped = _add_all(
-                    writer.add_document, found, _nothing_known, words, max_bytes, progress, time_limit=time_limit
+                    writer.add_document, found, _nothing_known, words, max_bytes, progress, categorizer, time_limit=time_limit
                 )
+                categorizer.save(generation)
                 writer.commit()
             except BaseException:
                 writer.cancel()
@@ -95,7 +104,7 @@ def rebuild(
             location.publish(generation)
         else:
             shutil.rmtree(generation, ignore_errors=True)
-        return _summary("rebuild", location, found, counts, skipped, started, published)
+        return _summary("rebuild", location, found, counts, skipped, started, published, categorizer)
 
 
 def update(
@@ -105,6 +114,7 @@ def update(
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: Progress | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
+    categories: CategoryRules = CategoryRules(),
 ) -> BuildSummary:
     """Index new and changed files under the sources and drop documents whose files are gone."""
     started = time.perf_counter()
@@ -136,12 +146,14 @@ def update(
                 fields = searcher.document(key=url_key(article_id))
                 return fields is not None and fields["path"] not in removed
 
+            # The model the last rebuild learned predicts the new articles' categories; an update does not retrain.
+            categorizer = Categorizer(categories, scratch=location.root, saved_model=lambda: load_model(generation))
             writer = index.writer(codec=ArchiveCodec())
             try:
                 for path in removed:
                     writer.delete_by_term("path", path)
                 counts, skipped = _add_all(
-                    writer.add_document, changed, existing, words, max_bytes, progress, id_taken, time_limit
+                    writer.add_document, changed, existing, words, max_bytes, progress, categorizer, id_taken, time_limit
                 )
                 # Saved before the commit, so a searcher that sees the new documents also finds their words.
                 Vocabulary.from_counts(words).save(generation)
@@ -151,7 +163,7 @@ def update(
                 raise
         counts["unchanged"] = len(found) - len(changed)
         counts["deleted"] = len(gone)
-        return _summary("update", location, found, counts, skipped, started, True)
+        return _summary("update", location, found, counts, skipped, started, True, categorizer)
 
 
 def _indexed_mtimes(searcher, files: Sequence[SourceFile]) -> dict[str, int]:
@@ -197,22 +209,27 @@ def _add_all(
     words: Counter,
     max_bytes: int,
     progress: Progress | None,
+    categorizer: Categorizer,
     id_taken: Callable[[str], bool] = lambda article_id: False,
     time_limit: float = DEFAULT_TIME_LIMIT,
 ) -> tuple[Counter, list[Skipped]]:
-    """Parse the found files, hand each new article to the writer and count its words."""
+    """Parse the found files, hand each new article to the writer (those without a category last) and count its words."""
     counts: Counter = Counter()
     skipped: list[Skipped] = []
     mtimes = {str(item.path): item.mtime_ns for item in found if isinstance(item, SourceFile)}
     for item in drop_duplicates(_read_all(found, max_bytes, progress, time_limit), existing, id_taken):
         if isinstance(item, Article):
-            add(**article_to_document(item, mtimes.get(item.path, 0)))
             words.update(article_words(item.title, item.body))
             counts["indexed"] += 1
+            ready = categorizer.route(item)
+            if ready is not None:
+                add(**article_to_document(ready, mtimes.get(ready.path, 0)))
         elif isinstance(item, Duplicate):
             counts["duplicates"] += 1
         else:
             skipped.append(item)
+    for article in categorizer.finish():
+        add(**article_to_document(article, mtimes.get(article.path, 0)))
     return counts, skipped
 
 
@@ -259,6 +276,7 @@ def _summary(
     skipped: list[Skipped],
     started: float,
     published: bool,
+    categorizer: Categorizer,
 ) -> BuildSummary:
     """Collect the figures of a finished run."""
     documents = 0
@@ -278,4 +296,8 @@ def _summary(
         index_path=str(location.root),
         published=published,
         skipped_by_reason=dict(Counter(item.reason for item in skipped)),
+        predicted=categorizer.predicted,
+        unsure=categorizer.unsure,
+        categorizing_seconds=categorizer.seconds,
+        category_note=categorizer.note,
     )

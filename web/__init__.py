@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, Response
 
+from archive.categories import DEFAULT_CONFIDENCE
 from archive.pages import DEFAULT_TIME_LIMIT
 from index.searching import TIME_LIMIT_SECONDS
 from index.snapshot import LiveIndex
@@ -34,6 +35,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_FILE_MB=10,
         SEARCH_TIME_LIMIT=TIME_LIMIT_SECONDS,  # seconds; a search past it answers with partial results
         EXTRACTION_TIME_LIMIT=DEFAULT_TIME_LIMIT,  # seconds to read one saved page before it is skipped
+        CATEGORIES={},  # folder, section or URL names mapped to a category ("ars-1": "tech"), or to None to ignore one
+        PREDICT_CATEGORIES=True,  # learn categories from the labelled articles and predict the others'
+        CATEGORY_CONFIDENCE=DEFAULT_CONFIDENCE,  # a predicted category below this probability is not kept
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

@@ -14,9 +14,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from archive.categories import UNCATEGORIZED, CategoryRules, category_label
 from index.searching import SearchRequest, SearchResult, search
 from index.snapshot import LiveIndex
-from index.stats import index_stats
+from index.stats import CategoryStats, index_stats
 from index.storage import IndexBusy, IndexLocation, IndexMissing
 from index.writing import BuildSummary, rebuild, update
 from web.serialize import search_result_to_dict
@@ -83,7 +84,8 @@ def rebuild_command(
     location = _location(index_path)
     with _writing(), _progress("Indexing") as progress:
         summary = rebuild(
-            location, _sources(sources), max_bytes=_max_bytes(max_file_mb), progress=progress, time_limit=_time_limit(time_limit)
+            location, _sources(sources), max_bytes=_max_bytes(max_file_mb), progress=progress, time_limit=_time_limit(time_limit),
+            categories=_category_rules(),
         )
     _print_summary(summary, verbose)
     if not summary.published:
@@ -107,7 +109,8 @@ def update_command(
     location = _location(index_path)
     with _writing(), _progress("Updating") as progress:
         summary = update(
-            location, _sources(sources), max_bytes=_max_bytes(max_file_mb), progress=progress, time_limit=_time_limit(time_limit)
+            location, _sources(sources), max_bytes=_max_bytes(max_file_mb), progress=progress, time_limit=_time_limit(time_limit),
+            categories=_category_rules(),
         )
     _print_summary(summary, verbose)
 
@@ -152,6 +155,7 @@ def stats_command(index_path: Path | None) -> None:
         values = ", ".join(f"{value.label} ({value.count:,})" for value in facet.values) or "none"
         more = f", and {facet.more:,} more" if facet.more else ""
         click.echo(f"{_plural(facet.label):<12}{values}{more}")
+    _print_categories(stats.categories)
 
 
 @click.command("serve")
@@ -178,7 +182,8 @@ def serve_command(host: str, port: int, threads: int) -> None:
         click.echo(f"No index yet: building one from {', '.join(app.config['SOURCES'])}")
         with _writing(), _progress("Indexing") as progress:
             summary = rebuild(
-                live.location, _sources(()), max_bytes=_max_bytes(None), progress=progress, time_limit=_time_limit(None)
+                live.location, _sources(()), max_bytes=_max_bytes(None), progress=progress, time_limit=_time_limit(None),
+                categories=_category_rules(),
             )
         _print_summary(summary, verbose=False)
     try:
@@ -261,15 +266,50 @@ def _print_summary(summary: BuildSummary, verbose: bool) -> None:
     if summary.mode == "update":
         rows += [("unchanged", summary.unchanged), ("deleted", summary.deleted)]
     rows += [("duplicates", summary.duplicates), ("skipped", len(summary.skipped))]
+    if summary.predicted or summary.unsure:
+        rows += [("category predicted", summary.predicted), ("model unsure", summary.unsure)]
     for name, value in rows:
         click.echo(f"  {name:<20}{value:>9,}")
     for reason, count in sorted(summary.skipped_by_reason.items(), key=lambda item: -item[1]):
         click.echo(f"    {count:>6,}  {reason}")
     click.echo(f"  {'documents per second':<20}{summary.documents_per_second:>9,.0f}")
     click.echo(f"  {'documents in index':<20}{summary.documents_in_index:>9,}")
+    if summary.categorizing_seconds >= 0.1:
+        click.echo(f"  {'categorizing s':<20}{summary.categorizing_seconds:>9.1f}  (learning and predicting categories)")
+    if summary.category_note:
+        click.echo(f"  {summary.category_note}")
     if verbose:
         for skipped in summary.skipped:
             click.echo(f"  skipped {skipped.path}: {skipped.reason}")
+
+
+def _print_categories(categories: CategoryStats) -> None:
+    """Print each category's labelled and predicted articles and what the model learned."""
+    report = categories.report
+    click.echo("\nCategories")
+    if report is None:
+        click.echo("  This index was built before categories were learned: run archive rebuild to learn them.")
+    elif report.trained:
+        learned = sum(score.learned_from for score in report.scores)
+        click.echo(
+            f"  Learned from {learned:,} labelled articles at the last rebuild; {report.folds}-fold cross-validated "
+            f"accuracy {report.accuracy:.1%}, macro-F1 {report.macro_f1:.3f}."
+        )
+    else:
+        click.echo(f"  Nothing is predicted: {report.reason}.")
+    if report is not None and report.too_few:
+        few = ", ".join(f"{category_label(category)} ({count:,})" for category, count in report.too_few)
+        click.echo(f"  Too few labelled articles to learn (each category needs {report.min_examples}): {few}.")
+    rows = [("category", "articles", "labelled", "predicted", "accuracy")]
+    for count in categories.counts:
+        labelled = "" if count.category == UNCATEGORIZED else f"{count.articles - count.predicted:,}"
+        accuracy = f"{count.accuracy:.1%}" if count.accuracy is not None else ""
+        rows.append((category_label(count.category), f"{count.articles:,}", labelled, f"{count.predicted:,}" if labelled else "", accuracy))
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  " + row[0].ljust(widths[0]) + "".join(f"  {cell:>{width}}" for cell, width in zip(row[1:], widths[1:])))
+    click.echo("  labelled: by the article itself, its folder, its page's section or its URL; "
+               "accuracy: of the model on the category's labelled articles, cross-validated")
 
 
 def _print_result(result: SearchResult) -> None:
@@ -305,6 +345,15 @@ def _plural(label: str) -> str:
 def _max_bytes(max_file_mb: int | None) -> int:
     """Return the per-file size limit in bytes."""
     return (max_file_mb or current_app.config["MAX_FILE_MB"]) * 1024 * 1024
+
+
+def _category_rules() -> CategoryRules:
+    """Return how categories are decided, from the CATEGORIES, PREDICT_CATEGORIES and CATEGORY_CONFIDENCE settings."""
+    config = current_app.config
+    try:
+        return CategoryRules.from_settings(config["CATEGORIES"], config["PREDICT_CATEGORIES"], config["CATEGORY_CONFIDENCE"])
+    except (TypeError, ValueError) as error:
+        raise click.ClickException(f"{error} Fix it in instance/config.py.") from None
 
 
 def _time_limit(seconds: float | None) -> float:

@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
 from index.querying import MAX_QUERY_LENGTH, parse_date_range
-from index.searching import MAX_PER_PAGE, SORTS, TIME_LIMIT_SECONDS, SearchRequest
+from index.searching import MAX_PER_PAGE, PREDICTED_CHOICES, SORTS, TIME_LIMIT_SECONDS, SearchRequest
 
 # URL parameter for each facet field, singular as people write them.
 FACET_PARAMETERS = {"category": "category", "source": "source", "author": "authors", "year": "year", "tag": "tags"}
@@ -25,6 +25,9 @@ def search_request(args: MultiDict, time_limit: float = TIME_LIMIT_SECONDS) -> S
     sort = args.get("sort", "relevance") or "relevance"
     if sort not in SORTS:
         raise BadRequest(f"sort must be one of {', '.join(SORTS)}, not {sort[:40]!r}.")
+    predicted = args.get("predicted", "include") or "include"
+    if predicted not in PREDICTED_CHOICES:
+        raise BadRequest(f"predicted must be one of {', '.join(PREDICTED_CHOICES)}, not {predicted[:40]!r}.")
     return SearchRequest(
         query=clean_query(args.get("q", "")),
         filters={
@@ -38,6 +41,7 @@ def search_request(args: MultiDict, time_limit: float = TIME_LIMIT_SECONDS) -> S
         page=_whole_number(args, "page", 1, minimum=1, maximum=10**9),
         per_page=_whole_number(args, "per_page", DEFAULT_PER_PAGE, minimum=1, maximum=MAX_PER_PAGE),
         time_limit=time_limit,
+        predicted=predicted,
     )
 
 
@@ -55,6 +59,7 @@ def request_arguments(request: SearchRequest, **changes) -> dict:
         "to": request.date_to.isoformat() if request.date_to else None,
         "per_page": request.per_page if request.per_page != DEFAULT_PER_PAGE else None,
         "page": request.page if request.page > 1 else None,
+        "predicted": request.predicted if request.predicted != "include" else None,
     }
     for field, values in request.filters.items():
         arguments[FIELD_PARAMETERS[field]] = list(values)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from flask import url_for
 
-from archive.categories import category_label, normalize_category
+from archive.categories import category_label, same_category
 from index.querying import FILTER_ALIASES, FILTER_TOKEN
 from index.searching import SearchRequest, SearchResult
 from web.params import FIELD_PARAMETERS, request_arguments
@@ -43,6 +43,14 @@ class Chip:
 
     label: str
     remove_url: str
+
+
+@dataclass(frozen=True)
+class PredictedLink:
+    """A link that counts in, leaves out or shows only the articles whose category was predicted."""
+
+    label: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -100,12 +108,28 @@ def chips(result: SearchResult, request: SearchRequest) -> tuple[Chip, ...]:
                 found.append(Chip(label, search_url(request, **{parameter: remaining, "page": None})))
             else:
                 found.append(Chip(label, search_url(request, q=remove_typed_filter(request.query, name, value), page=None)))
+    if request.predicted != "include":
+        label = "Without predicted categories" if request.predicted == "exclude" else "Only predicted categories"
+        found.append(Chip(label, search_url(request, predicted=None, page=None)))
     if request.date_from or request.date_to:
         span = f"{request.date_from or '…'} – {request.date_to or '…'}"
         found.append(Chip(f"Date: {span}", search_url(request, **{"from": None, "to": None, "page": None})))
     elif result.date_range:
         found.append(Chip(f"Date: {result.date_range.describe()}", search_url(request, q=remove_typed_filter(request.query, "date", ""), page=None)))
     return tuple(found)
+
+
+def predicted_links(result: SearchResult, request: SearchRequest) -> tuple[PredictedLink, ...]:
+    """Return the links that leave out or show only the predicted categories, or count them in again."""
+    if request.predicted != "include":
+        return (PredictedLink("Include predicted categories", search_url(request, predicted=None, page=None)),)
+    if not result.predicted_matches:
+        return ()
+    count = f"{result.predicted_matches:,}"
+    return (
+        PredictedLink(f"Leave out the {count} with a predicted category", search_url(request, predicted="exclude", page=None)),
+        PredictedLink(f"Only those {count}", search_url(request, predicted="only", page=None)),
+    )
 
 
 def page_links(result: SearchResult, request: SearchRequest) -> tuple[PageLink, ...]:
@@ -128,7 +152,7 @@ def alternatives(result: SearchResult, request: SearchRequest) -> tuple[Alternat
     if len(words) > 1 and "OR" not in words and '"' not in request.query:
         any_words = " OR ".join(words)
         offers.append(Alternative(f"Match any of the words: {any_words}", search_url(request, q=any_words, page=None)))
-    if result.filters or result.date_range or request.date_from or request.date_to:
+    if result.filters or result.date_range or request.date_from or request.date_to or request.predicted != "include":
         bare = remove_typed_filter(request.query, "", "")
         offers.append(Alternative("Search without filters", url_for("views.search", q=bare or None)))
     return tuple(offers)
@@ -158,5 +182,5 @@ def _is_chosen(field: str, value: str, chosen: tuple[str, ...]) -> bool:
 def _same(field: str, typed: str, stored: str) -> bool:
     """Tell whether a typed value names a stored facet value."""
     if field == "category":
-        return normalize_category(typed) == normalize_category(stored)
+        return same_category(typed, stored)
     return typed.casefold() == stored.casefold()
