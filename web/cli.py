@@ -14,7 +14,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from archive.categories import UNCATEGORIZED, CategoryRules, category_label
+from archive.categories import PREDICTED, UNCATEGORIZED, CategoryRules, category_label
 from index.searching import SearchRequest, SearchResult, search
 from index.snapshot import LiveIndex
 from index.stats import CategoryStats, index_stats
@@ -307,7 +307,7 @@ def _print_categories(categories: CategoryStats) -> None:
         rows.append((category_label(count.category), f"{count.articles:,}", labelled, f"{count.predicted:,}" if labelled else "", accuracy))
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
-        click.echo("  " + row[0].ljust(widths[0]) + "".join(f"  {cell:>{width}}" for cell, width in zip(row[1:], widths[1:])))
+        click.echo(("  " + row[0].ljust(widths[0]) + "".join(f"  {cell:>{width}}" for cell, width in zip(row[1:], widths[1:]))).rstrip())
     click.echo("  labelled: by the article itself, its folder, its page's section or its URL; "
                "accuracy: of the model on the category's labelled articles, cross-validated")
 
@@ -327,7 +327,8 @@ def _print_result(result: SearchResult) -> None:
     for number, hit in enumerate(result.hits, start=first):
         date = f"{hit.published:%Y-%m-%d}  " if hit.published else ""
         click.echo(f"{number}. " + click.style(hit.title, bold=True))
-        click.echo(f"   {date}{hit.category}  {hit.source}  id: {hit.id}".rstrip())
+        category = f"{hit.category} (predicted)" if hit.category_origin == PREDICTED else hit.category
+        click.echo(f"   {date}{category}  {hit.source}  id: {hit.id}".rstrip())
         click.echo("   " + _terminal_snippet(str(hit.snippet)) + "\n")
 
 
