@@ -65,7 +65,7 @@ class Categorizer:
             self.model, self.report = _train(self.sample)
         elif self.saved_model is None:
             self.report = ModelReport(trained=False, reason="prediction was off (PREDICT_CATEGORIES = False)")
-        elif self._held_count and self.saved_model is not None:
+        elif self._held_count:
             self.model = self.saved_model()
         self.seconds += time.perf_counter() - started
         for batch in self._held_batches():
@@ -88,10 +88,12 @@ class Categorizer:
 
     def save(self, generation: Path) -> None:
         """Write the trained model and its report into a generation being built."""
+        started = time.perf_counter()
         if self.report is not None:
             (generation / REPORT_FILE).write_text(self.report.to_json(), encoding="utf-8")
         if self.model is not None:
             (generation / MODEL_FILE).write_bytes(self.model.to_bytes())
+        self.seconds += time.perf_counter() - started
 
     def _decided(self, article: Article, prediction: Prediction | None) -> Article:
         """Return the article with the predicted category when the model is sure enough, else as it is."""
