@@ -65,13 +65,6 @@ LABELS = {
     "tech": "Technology",
     UNCATEGORIZED: "Uncategorized",
 }
-ORIGIN_LABELS = {
-    GIVEN: "labelled",
-    FOLDER: "from its folder",
-    SECTION: "from the page's section",
-    URL: "from its address",
-    PREDICTED: "predicted",
-}
 
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 MAX_SLUG_LENGTH = 40

@@ -183,7 +183,7 @@ def nearest_neighbours(train: list[tuple[str, str]], categories: list[str], text
             votes: Counter = Counter()
             # The archive page's "More like this": Whoosh's key terms of the text, searched in the bodies.
             for hit in snapshot.searcher.more_like(-1, "body", text=text, top=NEIGHBOURS, numterms=SIMILAR_TERMS):
-                votes[hit["category"]] += hit.score
+                votes[categories[int(hit["id"])]] += hit.score  # the label as given (the index stores it normalized)
             guesses.append(votes.most_common(1)[0][0] if votes else Counter(categories).most_common(1)[0][0])
         snapshot.close()
     return guesses
