@@ -13,7 +13,7 @@ from pathlib import Path
 from whoosh.index import create_in
 
 from archive.model import Article, Duplicate, Skipped
-from archive.pages import DEFAULT_TIME_LIMIT, PageWorker, is_page
+from archive.page_workers import DEFAULT_TIME_LIMIT, PageWorker, is_page
 from archive.sources import DEFAULT_MAX_BYTES, SourceFile, drop_duplicates, find_files, read_articles, resolve_source
 from index.codec import ArchiveCodec
 from index.schema import article_to_document, build_schema, url_key

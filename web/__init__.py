@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask, Response
 
-from archive.pages import DEFAULT_TIME_LIMIT
+from archive.page_workers import DEFAULT_TIME_LIMIT
 from index.searching import TIME_LIMIT_SECONDS
 from index.snapshot import LiveIndex
 from index.storage import IndexLocation
