@@ -1,0 +1,261 @@
+"""Saved pages: the archive's page parser against plain trafilatura and against a previous commit, same run.
+
+    python -m tests.benchmarks.pages [--baseline main] [--repeats 5] [--rebuild-repeats 3] [--copies 4] [--details]
+
+On ../shared/data/news_html (31 pages: 20 from Readability's fixtures, 11 from goose3's; see its
+PROVENANCE.md), each page read as saved (its bytes, no URL given):
+1. body text: bag-of-words precision, recall and F1 against Readability's expected.html (20 pages),
+   and recall of goose3's expected start of the body (10 pages), for plain `trafilatura.extract`, the
+   baseline commit's parser and this checkout's;
+2. metadata: titles, dates and authors matched against expected-metadata.json and goose3's JSON;
+3. pages per second in one process, each parser timed interleaved with `trafilatura.extract`;
+4. pages per second of `rebuild` on the folder linked in --copies times (each run a fresh process), for
+   the baseline and for this checkout on 1 and on 2 page workers.
+The baseline commit is exported with `git archive` and run by the same script (page_runs.py). Prints
+tables, the load average around each section, and last one JSON line with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+from datetime import datetime
+from io import BytesIO
+from pathlib import Path
+
+from tests.news_pages import (
+    PageCase,
+    byline_matches,
+    dates_match,
+    page_cases,
+    precision_recall_f1,
+    titles_equal,
+    titles_match,
+)
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+SHARED_DATA = REPOSITORY.parent / "shared" / "data"
+RUNNER = Path(__file__).resolve().with_name("page_runs.py")
+
+
+def main() -> None:
+    """Measure both parsers and print the tables."""
+    options = _arguments()
+    cases = page_cases(options.data / "news_html")
+    results: dict = {"commit": _describe("HEAD"), "baseline": _describe(options.baseline), "pages": len(cases)}
+    with tempfile.TemporaryDirectory(prefix="pages-bench-") as scratch:
+        baseline_tree = _export(options.baseline, Path(scratch) / "baseline")
+        trees = {"baseline": baseline_tree, "this": REPOSITORY}
+        load_before = os.getloadavg()
+        runs = {name: _parse_run(tree, cases, options.repeats) for name, tree in trees.items()}
+        results["load_parse"] = [load_before, os.getloadavg()]
+        results["body"] = body_section(cases, runs)
+        results["metadata"] = metadata_section(cases, runs)
+        results["speed"] = speed_section(runs)
+        if options.details:
+            print_details(cases, runs)
+        if options.rebuild_repeats:
+            folder = _linked_copies(options.data / "news_html", options.copies, Path(scratch) / "pages")
+            results["rebuild"] = rebuild_section(trees, folder, options.rebuild_repeats)
+    results["trafilatura_version"] = runs["this"]["trafilatura_version"]
+    print(json.dumps(results))
+
+
+def _arguments() -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=SHARED_DATA)
+    parser.add_argument("--baseline", default="main", help="git revision to compare with (default: main)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed passes over the pages in one process")
+    parser.add_argument("--rebuild-repeats", type=int, default=3, help="rebuilds per configuration (0: skip)")
+    parser.add_argument("--copies", type=int, default=4, help="times news_html is linked into the rebuilt folder")
+    parser.add_argument("--details", action="store_true", help="also print per-page figures and misses")
+    return parser.parse_args()
+
+
+# --- running the parsers -------------------------------------------------------------------------
+
+
+def _describe(revision: str) -> str:
+    """Return a revision's short hash (with '+changes' for a working tree that differs from HEAD)."""
+    short = subprocess.run(["git", "rev-parse", "--short", revision], cwd=REPOSITORY, capture_output=True, text=True)
+    if revision != "HEAD":
+        return short.stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPOSITORY, capture_output=True, text=True)
+    return short.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
+
+
+def _export(revision: str, folder: Path) -> Path:
+    """Write the files of a git revision into a folder and return it."""
+    archive = subprocess.run(["git", "archive", revision], cwd=REPOSITORY, capture_output=True, check=True).stdout
+    folder.mkdir(parents=True)
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+def _run(tree: Path, arguments: list[str], stdin: str = "") -> dict:
+    """Run page_runs.py with a checkout first on the import path; return its JSON output."""
+    environment = {**os.environ, "PYTHONPATH": str(tree)}
+    process = subprocess.run(
+        [sys.executable, str(RUNNER), *arguments], input=stdin, cwd=tree, env=environment, capture_output=True, text=True
+    )
+    if process.returncode != 0:
+        raise SystemExit(f"page_runs.py {' '.join(arguments)} failed in {tree}:\n{process.stderr[-3000:]}")
+    return json.loads(process.stdout.strip().splitlines()[-1])
+
+
+def _parse_run(tree: Path, cases: list[PageCase], repeats: int) -> dict:
+    """Parse and time every page with one checkout's parser."""
+    request = {"cases": [{"name": case.name, "path": str(case.path)} for case in cases], "repeats": repeats}
+    return _run(tree, ["parse"], json.dumps(request))
+
+
+def _linked_copies(source: Path, copies: int, folder: Path) -> Path:
+    """Return a folder holding `copies` links to the source folder."""
+    folder.mkdir()
+    for number in range(copies):
+        (folder / f"copy{number}").symlink_to(source, target_is_directory=True)
+    return folder
+
+
+# --- sections --------------------------------------------------------------------------------
+
+
+def body_section(cases: list[PageCase], runs: dict) -> dict:
+    """Print and return body F1 (full references) and recall of expected starts, per extractor."""
+    extractors = {
+        "trafilatura.extract": [page["trafilatura_body"] for page in runs["this"]["pages"]],
+        "archive, baseline": [page["body"] for page in runs["baseline"]["pages"]],
+        "archive, this": [page["body"] for page in runs["this"]["pages"]],
+    }
+    full = [index for index, case in enumerate(cases) if case.body]
+    prefixed = [index for index, case in enumerate(cases) if case.body_prefix]
+    print(f"1. Body text: against Readability's expected.html ({len(full)} pages) and goose3's expected start ({len(prefixed)} pages)")
+    print(f"   {'extractor':<22} {'F1':>6} {'prec.':>6} {'recall':>6}   {'start recall':>12}")
+    figures = {}
+    for name, bodies in extractors.items():
+        scores = [precision_recall_f1(bodies[index], cases[index].body) for index in full]
+        starts = [precision_recall_f1(bodies[index], cases[index].body_prefix)[1] for index in prefixed]
+        row = {
+            "f1": statistics.mean(score[2] for score in scores),
+            "precision": statistics.mean(score[0] for score in scores),
+            "recall": statistics.mean(score[1] for score in scores),
+            "start_recall": statistics.mean(starts),
+        }
+        figures[name] = row
+        print(f"   {name:<22} {row['f1']:>6.3f} {row['precision']:>6.3f} {row['recall']:>6.3f}   {row['start_recall']:>12.3f}")
+    print()
+    return figures
+
+
+METADATA_FIELDS = {
+    "title, exact": ("title", lambda page, case: titles_equal(page["title"], case.title)),
+    "title, site affix aside": ("title", lambda page, case: titles_match(page["title"], case.title)),
+    "date": ("date", lambda page, case: dates_match(_datetime(page["published"]), case.date)),
+    "author": ("byline", lambda page, case: byline_matches(page["authors"], case.byline)),
+}
+
+
+def metadata_section(cases: list[PageCase], runs: dict) -> dict:
+    """Print and return how many expected titles, dates and authors each parser matches."""
+    print("2. Metadata: matches / pages with an expected value (wrong = a different value, missing = none)")
+    print(f"   {'field':<24} {'baseline':>20} {'this':>20}")
+    figures: dict = {}
+    for label, (field, check) in METADATA_FIELDS.items():
+        cells = []
+        for name in ("baseline", "this"):
+            judged = [(page, case) for page, case in zip(runs[name]["pages"], cases, strict=True) if getattr(case, field)]
+            right = sum(check(page, case) for page, case in judged)
+            missing = sum(not _value(page, field) for page, _ in judged)
+            figures.setdefault(label, {})[name] = {"right": right, "of": len(judged), "missing": missing}
+            cells.append(f"{right}/{len(judged)} ({len(judged) - right - missing} wrong, {missing} missing)")
+        print(f"   {label:<24} {cells[0]:>20} {cells[1]:>20}")
+    dated = {name: sum(bool(page["published"]) for page in runs[name]["pages"]) for name in runs}
+    figures["pages with a date"] = dated
+    print(f"   {'pages with any date':<24} {dated['baseline']:>20} {dated['this']:>20}   (of {len(cases)})")
+    print()
+    return figures
+
+
+def _value(page: dict, field: str) -> object:
+    """Return what a parser output holds for an expected field."""
+    return {"title": page["title"], "date": page["published"], "byline": page["authors"]}[field]
+
+
+def _datetime(value: str | None) -> datetime | None:
+    """Return an ISO timestamp as a datetime."""
+    return datetime.fromisoformat(value) if value else None
+
+
+def speed_section(runs: dict) -> dict:
+    """Print and return pages per second in one process, each checkout beside trafilatura.extract."""
+    print("3. In one process: pages per second over all pages (median of the interleaved passes)")
+    print(f"   {'checkout':<10} {'archive':>9} {'trafilatura':>12} {'ratio':>7}")
+    figures = {}
+    for name, run in runs.items():
+        pages = len(run["pages"])
+        archive, plain = (pages / statistics.median(run["seconds"][key]) for key in ("archive", "trafilatura"))
+        figures[name] = {"archive": archive, "trafilatura": plain, "ratio": archive / plain}
+        print(f"   {name:<10} {archive:>9.1f} {plain:>12.1f} {archive / plain:>7.2f}")
+    print()
+    return figures
+
+
+def rebuild_section(trees: dict[str, Path], folder: Path, repeats: int) -> dict:
+    """Time `rebuild` of the linked folder for each configuration, interleaved; print pages per second."""
+    configurations = {"baseline": (trees["baseline"], None), "this, 1 worker": (trees["this"], 1), "this, 2 workers": (trees["this"], 2)}
+    seconds: dict[str, list[float]] = {name: [] for name in configurations}
+    parsed = {}
+    load_before = os.getloadavg()
+    for _ in range(repeats):
+        for name, (tree, workers) in configurations.items():
+            run = _run(tree, ["rebuild", str(folder)] + ([str(workers)] if workers else []))
+            seconds[name].append(run["seconds"])
+            parsed[name] = run["parsed"] + run["skipped"]
+    load_after = os.getloadavg()
+    print(f"4. Rebuild of news_html linked in {len(list(folder.iterdir()))} times: pages per second (median of {repeats} runs)")
+    figures: dict = {"load": [load_before, load_after]}
+    for name in configurations:
+        pages_per_second = parsed[name] / statistics.median(seconds[name])
+        figures[name] = {"pages_per_second": pages_per_second, "seconds": seconds[name], "pages": parsed[name]}
+        print(f"   {name:<16} {pages_per_second:>7.1f}   ({parsed[name]} files, runs {', '.join(f'{s:.1f}' for s in seconds[name])} s)")
+    ratio = figures["this, 2 workers"]["pages_per_second"] / figures["this, 1 worker"]["pages_per_second"]
+    figures["ratio_2_vs_1"] = ratio
+    print(f"   2 workers / 1 worker: {ratio:.2f}x   load average before {_load(load_before)}, after {_load(load_after)}")
+    print()
+    return figures
+
+
+def _load(load: tuple[float, float, float]) -> str:
+    """Return a load average triple as text."""
+    return "/".join(f"{value:.2f}" for value in load)
+
+
+def print_details(cases: list[PageCase], runs: dict) -> None:
+    """Print each page's body F1 per extractor and each metadata miss."""
+    print("Per page: body F1 (trafilatura / baseline / this)")
+    for index, case in enumerate(cases):
+        reference = case.body or case.body_prefix
+        if reference:
+            scores = [
+                precision_recall_f1(body, reference)[2 if case.body else 1]
+                for body in (runs["this"]["pages"][index]["trafilatura_body"], runs["baseline"]["pages"][index]["body"], runs["this"]["pages"][index]["body"])
+            ]
+            print(f"   {case.name:<34} " + " ".join(f"{score:.3f}" for score in scores))
+    print("Metadata misses (this checkout):")
+    for label, (field, check) in METADATA_FIELDS.items():
+        for page, case in zip(runs["this"]["pages"], cases, strict=True):
+            if getattr(case, field) and not check(page, case):
+                print(f"   {label:<24} {case.name:<34} got {_value(page, field)!r}, expected {getattr(case, field)!r}")
+    print()
+
+
+if __name__ == "__main__":
+    main()
