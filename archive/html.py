@@ -32,7 +32,7 @@ MAX_TAGS = 20
 MIN_SITE_KEY = 3
 # Bylines and datelines are short; a longer element is a container that merely mentions a name or a date.
 MAX_LINE_CHARS = 200
-MAX_DATELINES = 20
+MAX_DEPTH = 255  # libxml2's limit on nested elements
 
 ARTICLE_TYPE_SUFFIXES = ("article", "blogposting", "report")
 # Meta keys (property, name or itemprop, lowercased) that hold the publication date, surest first.
@@ -76,7 +76,6 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 # trafilatura writes a table row as '| cell | cell |' and a header rule as '|---|---|'.
 _TABLE_ROW = re.compile(r"^\|(.*)\|$")
 _TABLE_RULE = re.compile(r"^\|(?:\s*:?-+:?\s*\|)+$")
-_HTML_PARSER = lxml.html.HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True)
 
 
 @dataclass(frozen=True)
@@ -151,10 +150,15 @@ def sniff_charset(data: bytes) -> str | None:
 
 def load_fragment(text: str) -> lxml.html.HtmlElement:
     """Parse text that trafilatura does not take for a page (a fragment, or no markup at all)."""
+    parser = lxml.html.HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True)
     try:
-        return lxml.html.document_fromstring(text.encode("utf-8", "replace"), parser=_HTML_PARSER)
+        root = lxml.html.document_fromstring(text.encode("utf-8", "replace"), parser=parser)
     except (ParserError, LxmlError, ValueError) as error:
         raise ParseError("no title and no article text found") from error
+    # libxml2 stops at 256 levels of nesting; what lies deeper is lost, and often the whole page with it.
+    if any("Excessive depth" in entry.message for entry in parser.error_log) and not element_text(root):
+        raise ParseError(f"markup nested more than {MAX_DEPTH} levels deep")
+    return root
 
 
 # --- structured metadata ---------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 from whoosh.index import create_in
 
 from archive.model import Article, Duplicate, Skipped
-from archive.page_workers import DEFAULT_TIME_LIMIT, PageWorker, is_page
+from archive.page_workers import DEFAULT_TIME_LIMIT, PagePool, is_page
 from archive.sources import DEFAULT_MAX_BYTES, SourceFile, drop_duplicates, find_files, read_articles, resolve_source
 from index.codec import ArchiveCodec
 from index.schema import article_to_document, build_schema, url_key
@@ -67,8 +67,12 @@ def rebuild(
     progress: Progress | None = None,
     processes: int | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
+    page_workers: int | None = None,
 ) -> BuildSummary:
-    """Index every article under the sources into a new generation and switch to it atomically."""
+    """Index every article under the sources into a new generation and switch to it atomically.
+
+    Web pages are parsed by `page_workers` processes (one per core by default).
+    """
     started = time.perf_counter()
     with location.writer_lock():
         location.remove_generations(keep=location.readable_generations())
@@ -80,7 +84,8 @@ def rebuild(
             try:
                 words: Counter = Counter()
                 counts, skipped = _add_all(
-                    writer.add_document, found, _nothing_known, words, max_bytes, progress, time_limit=time_limit
+                    writer.add_document, found, _nothing_known, words, max_bytes, progress,
+                    time_limit=time_limit, page_workers=page_workers,
                 )
                 writer.commit()
             except BaseException:
@@ -105,6 +110,7 @@ def update(
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: Progress | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
+    page_workers: int | None = None,
 ) -> BuildSummary:
     """Index new and changed files under the sources and drop documents whose files are gone."""
     started = time.perf_counter()
@@ -141,7 +147,7 @@ def update(
                 for path in removed:
                     writer.delete_by_term("path", path)
                 counts, skipped = _add_all(
-                    writer.add_document, changed, existing, words, max_bytes, progress, id_taken, time_limit
+                    writer.add_document, changed, existing, words, max_bytes, progress, id_taken, time_limit, page_workers
                 )
                 # Saved before the commit, so a searcher that sees the new documents also finds their words.
                 Vocabulary.from_counts(words).save(generation)
@@ -199,12 +205,13 @@ def _add_all(
     progress: Progress | None,
     id_taken: Callable[[str], bool] = lambda article_id: False,
     time_limit: float = DEFAULT_TIME_LIMIT,
+    page_workers: int | None = None,
 ) -> tuple[Counter, list[Skipped]]:
     """Parse the found files, hand each new article to the writer and count its words."""
     counts: Counter = Counter()
     skipped: list[Skipped] = []
     mtimes = {str(item.path): item.mtime_ns for item in found if isinstance(item, SourceFile)}
-    for item in drop_duplicates(_read_all(found, max_bytes, progress, time_limit), existing, id_taken):
+    for item in drop_duplicates(_read_all(found, max_bytes, progress, time_limit, page_workers), existing, id_taken):
         if isinstance(item, Article):
             add(**article_to_document(item, mtimes.get(item.path, 0)))
             words.update(article_words(item.title, item.body))
@@ -217,7 +224,7 @@ def _add_all(
 
 
 def _read_all(
-    found: Sequence[SourceFile | Skipped], max_bytes: int, progress: Progress | None, time_limit: float
+    found: Sequence[SourceFile | Skipped], max_bytes: int, progress: Progress | None, time_limit: float, page_workers: int | None
 ) -> Iterator[Article | Skipped]:
     """Read each found file, turning every failure into a Skipped so one bad or slow file never stops a run."""
     total = sum(item.size for item in found if isinstance(item, SourceFile))
@@ -229,12 +236,14 @@ def _read_all(
         if progress:
             progress(min(done, total), total)
 
-    with PageWorker(time_limit, max_bytes) as pages:
+    with PagePool(page_workers, time_limit, max_bytes) as pool:
+        # The pool parses pages ahead, on every worker; their articles come back in the order found.
+        pages = pool.parse(item for item in found if isinstance(item, SourceFile) and is_page(item))
         for item in found:
             if isinstance(item, Skipped):
                 yield item
             elif is_page(item):
-                yield pages.read(item)
+                yield next(pages)
                 consumed(item.size)
             else:
                 try:
