@@ -473,7 +473,15 @@ def find_summary(page: Page) -> str:
 
 
 def find_body(page: Page, url: str) -> str:
-    """Return the article text as paragraphs: trafilatura's, or the page's <p> blocks if it finds too little."""
+    """Return the article text as paragraphs: trafilatura's, or the page's <p> blocks if it finds too little.
+
+    trafilatura's balanced mode (2.3 and later) already falls back when its text is implausibly short:
+    under 20% of the page's text it retries in recall mode and with justext, and it compares its text
+    with its own port of readability-lxml. Scored alone on news_html (`python -m tests.benchmarks.pages
+    --fallbacks`), neither recall mode nor readability-lxml beat it by more than the bias of references
+    made by Readability, so no second extractor is added: only the <p> blocks, for pages where every
+    stage of trafilatura finds next to nothing.
+    """
     extracted = trafilatura_body(page.root, url) if page.is_document else ""
     if word_count(extracted) >= MIN_BODY_WORDS:
         return extracted

@@ -67,7 +67,7 @@ def rebuild_once(folder: Path, workers: int | None) -> dict:
         started = time.perf_counter()
         summary = rebuild(IndexLocation(Path(scratch) / "index"), [folder], **options)
         seconds = time.perf_counter() - started
-    return {"seconds": seconds, "parsed": summary.parsed, "skipped": len(summary.skipped), "files": summary.files}
+    return {"seconds": seconds, "indexed": summary.indexed, "duplicates": summary.duplicates, "skipped": len(summary.skipped)}
 
 
 def main() -> None:

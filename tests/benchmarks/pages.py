@@ -1,15 +1,17 @@
 """Saved pages: the archive's page parser against plain trafilatura and against a previous commit, same run.
 
-    python -m tests.benchmarks.pages [--baseline main] [--repeats 5] [--rebuild-repeats 3] [--copies 4] [--details]
+    python -m tests.benchmarks.pages [--baseline main] [--repeats 5] [--rebuild-repeats 3] [--copies 4]
+                                     [--details] [--fallbacks]
 
 On ../shared/data/news_html (31 pages: 20 from Readability's fixtures, 11 from goose3's; see its
 PROVENANCE.md), each page read as saved (its bytes, no URL given):
 1. body text: bag-of-words precision, recall and F1 against Readability's expected.html (20 pages),
    and recall of goose3's expected start of the body (10 pages), for plain `trafilatura.extract`, the
-   baseline commit's parser and this checkout's;
+   baseline commit's parser and this checkout's (with --fallbacks, also each candidate fallback
+   extractor used alone on every page);
 2. metadata: titles, dates and authors matched against expected-metadata.json and goose3's JSON;
 3. pages per second in one process, each parser timed interleaved with `trafilatura.extract`;
-4. pages per second of `rebuild` on the folder linked in --copies times (each run a fresh process), for
+4. pages per second of `rebuild` on --copies copies of the folder (each run a fresh process), for
    the baseline and for this checkout on 1 and on 2 page workers.
 The baseline commit is exported with `git archive` and run by the same script (page_runs.py). Prints
 tables, the load average around each section, and last one JSON line with every figure.
@@ -20,11 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
@@ -32,6 +36,7 @@ from pathlib import Path
 from tests.news_pages import (
     PageCase,
     byline_matches,
+    html_text,
     dates_match,
     page_cases,
     precision_recall_f1,
@@ -58,10 +63,12 @@ def main() -> None:
         results["body"] = body_section(cases, runs)
         results["metadata"] = metadata_section(cases, runs)
         results["speed"] = speed_section(runs)
+        if options.fallbacks:
+            results["fallbacks"] = fallback_section(cases)
         if options.details:
             print_details(cases, runs)
         if options.rebuild_repeats:
-            folder = _linked_copies(options.data / "news_html", options.copies, Path(scratch) / "pages")
+            folder = _copies(options.data / "news_html", options.copies, Path(scratch) / "pages")
             results["rebuild"] = rebuild_section(trees, folder, options.rebuild_repeats)
     results["trafilatura_version"] = runs["this"]["trafilatura_version"]
     print(json.dumps(results))
@@ -76,6 +83,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--rebuild-repeats", type=int, default=3, help="rebuilds per configuration (0: skip)")
     parser.add_argument("--copies", type=int, default=4, help="times news_html is linked into the rebuilt folder")
     parser.add_argument("--details", action="store_true", help="also print per-page figures and misses")
+    parser.add_argument("--fallbacks", action="store_true", help="also score each candidate fallback extractor alone")
     return parser.parse_args()
 
 
@@ -117,11 +125,11 @@ def _parse_run(tree: Path, cases: list[PageCase], repeats: int) -> dict:
     return _run(tree, ["parse"], json.dumps(request))
 
 
-def _linked_copies(source: Path, copies: int, folder: Path) -> Path:
-    """Return a folder holding `copies` links to the source folder."""
+def _copies(source: Path, copies: int, folder: Path) -> Path:
+    """Return a temporary folder holding `copies` copies of the source folder (links would be read once)."""
     folder.mkdir()
     for number in range(copies):
-        (folder / f"copy{number}").symlink_to(source, target_is_directory=True)
+        shutil.copytree(source, folder / f"copy{number}")
     return folder
 
 
@@ -166,7 +174,7 @@ METADATA_FIELDS = {
 def metadata_section(cases: list[PageCase], runs: dict) -> dict:
     """Print and return how many expected titles, dates and authors each parser matches."""
     print("2. Metadata: matches / pages with an expected value (wrong = a different value, missing = none)")
-    print(f"   {'field':<24} {'baseline':>20} {'this':>20}")
+    print(f"   {'field':<24} {'baseline':>28} {'this':>28}")
     figures: dict = {}
     for label, (field, check) in METADATA_FIELDS.items():
         cells = []
@@ -176,10 +184,50 @@ def metadata_section(cases: list[PageCase], runs: dict) -> dict:
             missing = sum(not _value(page, field) for page, _ in judged)
             figures.setdefault(label, {})[name] = {"right": right, "of": len(judged), "missing": missing}
             cells.append(f"{right}/{len(judged)} ({len(judged) - right - missing} wrong, {missing} missing)")
-        print(f"   {label:<24} {cells[0]:>20} {cells[1]:>20}")
+        print(f"   {label:<24} {cells[0]:>28} {cells[1]:>28}")
     dated = {name: sum(bool(page["published"]) for page in runs[name]["pages"]) for name in runs}
     figures["pages with a date"] = dated
-    print(f"   {'pages with any date':<24} {dated['baseline']:>20} {dated['this']:>20}   (of {len(cases)})")
+    print(f"   {'pages with any date':<24} {dated['baseline']:>28} {dated['this']:>28}   (of {len(cases)})")
+    print()
+    return figures
+
+
+def fallback_section(cases: list[PageCase]) -> dict:
+    """Print and return the body F1 of each candidate fallback extractor used alone on every page.
+
+    The references are Readability.js's output, so readability-lxml (a port of an older Readability)
+    is favoured by construction; it is scored only if installed.
+    """
+    import trafilatura
+
+    from archive.html import fallback_body, read_page
+    from archive.model import join_paragraphs
+
+    def trafilatura_text(**options) -> Callable[[bytes], str]:
+        def extract(data: bytes) -> str:
+            document = trafilatura.bare_extraction(read_page(data).root, include_comments=False, include_tables=True, **options)
+            return join_paragraphs(document.text.split("\n")) if document and document.text else ""
+        return extract
+
+    candidates: dict[str, Callable[[bytes], str]] = {
+        "trafilatura, balanced": trafilatura_text(),
+        "trafilatura, recall mode": trafilatura_text(favor_recall=True),
+        "trafilatura, fast": trafilatura_text(fast=True),
+        "archive <p> blocks": lambda data: fallback_body(read_page(data).root),
+    }
+    try:
+        from readability import Document
+
+        candidates["readability-lxml"] = lambda data: html_text(Document(data).summary(html_partial=True).encode("utf-8"))
+    except ImportError:
+        print("   (readability-lxml is not installed: pip install readability-lxml to score it)")
+    judged = [case for case in cases if case.body]
+    print(f"1b. Candidate fallbacks, each used alone on all {len(judged)} pages with a full reference")
+    figures = {}
+    for name, extract in candidates.items():
+        scores = [precision_recall_f1(extract(case.path.read_bytes()), case.body) for case in judged]
+        figures[name] = {"f1": statistics.mean(score[2] for score in scores), "per_page": [round(score[2], 3) for score in scores]}
+        print(f"   {name:<30} F1 {figures[name]['f1']:.3f}   lowest {min(score[2] for score in scores):.3f}")
     print()
     return figures
 
@@ -212,20 +260,18 @@ def rebuild_section(trees: dict[str, Path], folder: Path, repeats: int) -> dict:
     """Time `rebuild` of the linked folder for each configuration, interleaved; print pages per second."""
     configurations = {"baseline": (trees["baseline"], None), "this, 1 worker": (trees["this"], 1), "this, 2 workers": (trees["this"], 2)}
     seconds: dict[str, list[float]] = {name: [] for name in configurations}
-    parsed = {}
+    pages = sum(1 for _ in folder.rglob("*.html"))
     load_before = os.getloadavg()
     for _ in range(repeats):
         for name, (tree, workers) in configurations.items():
-            run = _run(tree, ["rebuild", str(folder)] + ([str(workers)] if workers else []))
-            seconds[name].append(run["seconds"])
-            parsed[name] = run["parsed"] + run["skipped"]
+            seconds[name].append(_run(tree, ["rebuild", str(folder)] + ([str(workers)] if workers else []))["seconds"])
     load_after = os.getloadavg()
-    print(f"4. Rebuild of news_html linked in {len(list(folder.iterdir()))} times: pages per second (median of {repeats} runs)")
-    figures: dict = {"load": [load_before, load_after]}
+    print(f"4. Rebuild of {len(list(folder.iterdir()))} copies of news_html ({pages} pages): pages per second (median of {repeats} runs)")
+    figures: dict = {"load": [load_before, load_after], "pages": pages}
     for name in configurations:
-        pages_per_second = parsed[name] / statistics.median(seconds[name])
-        figures[name] = {"pages_per_second": pages_per_second, "seconds": seconds[name], "pages": parsed[name]}
-        print(f"   {name:<16} {pages_per_second:>7.1f}   ({parsed[name]} files, runs {', '.join(f'{s:.1f}' for s in seconds[name])} s)")
+        pages_per_second = pages / statistics.median(seconds[name])
+        figures[name] = {"pages_per_second": pages_per_second, "seconds": seconds[name]}
+        print(f"   {name:<16} {pages_per_second:>7.1f}   (runs {', '.join(f'{s:.1f}' for s in seconds[name])} s)")
     ratio = figures["this, 2 workers"]["pages_per_second"] / figures["this, 1 worker"]["pages_per_second"]
     figures["ratio_2_vs_1"] = ratio
     print(f"   2 workers / 1 worker: {ratio:.2f}x   load average before {_load(load_before)}, after {_load(load_after)}")
