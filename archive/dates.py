@@ -68,7 +68,7 @@ _MONTH_NUMBERS = {name: number for number, names in MONTHS.items() for name in n
 _MONTH = "(?P<month>" + "|".join(sorted(map(re.escape, _MONTH_NUMBERS), key=len, reverse=True)) + r")\.?"
 _DAY = r"(?P<day>0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th|er|º|\.)?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
-_TIME = r"(?:\s*(?:,|at|à|a las|às|um|-|–)?\s*(?P<hour>[01]?\d|2[0-3])(?::|h)(?P<minute>[0-5]\d)\s*(?P<ampm>[ap]\.?m\.?)?)?"
+_TIME = r"(?:(?:\s*(?:,|at|à|a las|às|um|-|–))*\s*(?P<hour>[01]?\d|2[0-3])(?::|h)(?P<minute>[0-5]\d)\s*(?P<ampm>[ap]\.?m\.?)?)?"
 # 'March 18, 2015 3:46 PM', '18 March 2015', '18. März 2015', '18 de marzo de 2015', '30 avril 2015 à 07h19'.
 _TEXT_DATES = (
     re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}{_TIME}", re.IGNORECASE),

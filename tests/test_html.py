@@ -367,6 +367,7 @@ MARCH_18 = datetime(2015, 3, 18, tzinfo=timezone.utc)
         ("", '<span itemprop="datePublished">Wednesday, March 18, 2015</span>', MARCH_18),
         ('<link rel="canonical" href="https://ex.com/world/2015/03/18/storm.html">', "", MARCH_18),
         ("", '<p class="dateline">Posted March 18, 2015 3:46 PM</p>', datetime(2015, 3, 18, 15, 46, tzinfo=timezone.utc)),
+        ("", '<p class="byline">posted on April 21, 2015, at 11:29 a.m.</p>', datetime(2015, 4, 21, 11, 29, tzinfo=timezone.utc)),
         ("", '<div class="date">18 mars 2015 à 10h20</div>', datetime(2015, 3, 18, 10, 20, tzinfo=timezone.utc)),
         ("", '<span class="fecha">18 de marzo de 2015</span><p class="date-publication">18 de março de 2015</p>', MARCH_18),
         ("", '<div id="date">18. März 2015</div>', MARCH_18),
