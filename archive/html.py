@@ -30,7 +30,7 @@ SNIFF_BYTES = 4096
 MIN_BODY_WORDS = 25
 MAX_TAGS = 20
 MIN_SITE_KEY = 3
-# Bylines and datelines are short; a longer element is a container that merely mentions a name or a date.
+# Datelines are short; a longer element is a container that merely mentions a name or a date.
 MAX_LINE_CHARS = 200
 MAX_DEPTH = 255  # libxml2's limit on nested elements
 
@@ -111,7 +111,7 @@ def parse_html(
     `url`, `article_id` and `published` are what is known from outside the page (a crawl record's URL,
     a feed entry's id and date): the page's own canonical URL and date win over them.
     """
-    page = read_page(data)
+    page = load_page(data)
     page_url = find_url(page, url)
     title = find_title(page, site_names(page, page_url))
     body = without_title(find_body(page, page_url), title)
@@ -133,11 +133,15 @@ def parse_html(
     )
 
 
-def read_page(data: bytes) -> Page:
-    """Decode and parse a page's bytes and gather its metadata; raise ParseError if nothing can be parsed."""
+def load_page(data: bytes) -> Page:
+    """Decode and parse a page's bytes and gather its metadata; raise ParseError if nothing can be parsed.
+
+    Tables that only lay out the page become <div>s here, so every reader of the tree sees blocks of text.
+    """
     text = decode_bytes(data, sniff_charset(data))
     document = trafilatura.load_html(text)
     root = document if document is not None else load_fragment(text)
+    unwrap_layout_tables(root)
     nodes = json_ld_nodes(root)
     return Page(root=root, is_document=document is not None, metas=meta_index(root), nodes=nodes, article=article_node(nodes))
 
@@ -491,7 +495,6 @@ def find_body(page: Page, url: str) -> str:
 
 def trafilatura_body(root: lxml.html.HtmlElement, url: str) -> str:
     """Return trafilatura's main-text extraction, data tables as rows of cells, or '' if it finds nothing."""
-    unwrap_layout_tables(root)
     try:
         # trafilatura works on a copy of the tree it is given, so the metadata is read from the original.
         document = trafilatura.bare_extraction(root, url=url or None, include_comments=False, include_tables=True)

@@ -200,12 +200,12 @@ def fallback_section(cases: list[PageCase]) -> dict:
     """
     import trafilatura
 
-    from archive.html import fallback_body, read_page
+    from archive.html import fallback_body, load_page
     from archive.model import join_paragraphs
 
     def trafilatura_text(**options) -> Callable[[bytes], str]:
         def extract(data: bytes) -> str:
-            document = trafilatura.bare_extraction(read_page(data).root, include_comments=False, include_tables=True, **options)
+            document = trafilatura.bare_extraction(load_page(data).root, include_comments=False, include_tables=True, **options)
             return join_paragraphs(document.text.split("\n")) if document and document.text else ""
         return extract
 
@@ -213,7 +213,7 @@ def fallback_section(cases: list[PageCase]) -> dict:
         "trafilatura, balanced": trafilatura_text(),
         "trafilatura, recall mode": trafilatura_text(favor_recall=True),
         "trafilatura, fast": trafilatura_text(fast=True),
-        "archive <p> blocks": lambda data: fallback_body(read_page(data).root),
+        "archive <p> blocks": lambda data: fallback_body(load_page(data).root),
     }
     try:
         from readability import Document
