@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from index.storage import IndexLocation
-from tests.conftest import REPOSITORY
+from tests.conftest import REPOSITORY, lock_holder
 
 
 def test_rebuild_then_search_finds_the_seed_in_world(runner, app):
@@ -75,10 +76,10 @@ def test_update_reports_changes(runner, app):
 
 def test_second_writer_is_refused_with_a_message(runner, app):
     runner.invoke(args=["rebuild"])
-    with IndexLocation(__import__("pathlib").Path(app.config["INDEX_PATH"])).writer_lock():
+    with lock_holder(IndexLocation(Path(app.config["INDEX_PATH"]))) as holder:
         result = runner.invoke(args=["rebuild"])
     assert result.exit_code == 1
-    assert "being written by" in result.output
+    assert f"being written by process {holder.pid}" in result.output
     assert "Traceback" not in result.output
 
 
