@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,6 +147,7 @@ def odd_index(tmp_path_factory) -> IndexLocation:
 # ---- the real `archive serve` --------------------------------------------------------------------------
 
 SERVER_START_SECONDS = 30
+THIS_CHECKOUTS_ARCHIVE = (sys.executable, "-c", "from web.cli import main; main()")
 URL_LINE = re.compile(r"The archive is running at (http://\S+?)/? ")
 
 
@@ -160,15 +161,22 @@ class RunningArchive:
 
 
 @contextmanager
-def running_archive(index_path: Path, *options: str) -> Iterator[RunningArchive]:
-    """Run the real `archive serve` (given options added) on an index, yield it once it answers, stop it after."""
+def running_archive(
+    index_path: Path | None,
+    *options: str,
+    program: Sequence[str] = THIS_CHECKOUTS_ARCHIVE,
+    cwd: Path = REPOSITORY,
+    env: dict[str, str] | None = None,
+) -> Iterator[RunningArchive]:
+    """Run the real `archive serve` on an index (None: the default one), options and environment variables
+    added; yield it once it answers, stop it after."""
     port = _free_port()
-    env = {**os.environ, "ARCHIVE_INDEX": str(index_path), "PYTHONUNBUFFERED": "1"}
-    env.pop("ARCHIVE_SOURCES", None)
+    inherited = {name: value for name, value in os.environ.items() if name not in ("ARCHIVE_INDEX", "ARCHIVE_SOURCES")}
+    chosen_index = {"ARCHIVE_INDEX": str(index_path)} if index_path else {}
     process = subprocess.Popen(
-        [sys.executable, "-c", "from web.cli import main; main()", "serve", "--port", str(port), *options],
-        cwd=REPOSITORY,
-        env=env,
+        [*program, "serve", "--port", str(port), *options],
+        cwd=cwd,
+        env={**inherited, **chosen_index, "PYTHONUNBUFFERED": "1", **(env or {})},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
