@@ -111,6 +111,7 @@ def runner(app):
 # Real words so queries match, and text that must stay inert (markup, quotes, RTL, astral) in every field.
 ODD_WORDS = ["istanbul", "peace", "talks", "russia", "ukraine", "war", "trump", "market", "football", "the", "a", "2024"]
 ODD_CATEGORIES = ["world", "business", "sport", "tech", "politics"]
+ODD_ARTICLES = 30  # generated articles in the odd index, beside the seeds
 ODD_TEXT = ["<script>alert(1)</script>", "O'Brien & \"Sons\"", "שלום עולם", "مرحبا بالعالم", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 🦜", "naïve café"]
 
 
@@ -133,11 +134,11 @@ def odd_article(number: int) -> dict:
 
 @pytest.fixture(scope="session")
 def odd_index(tmp_path_factory) -> IndexLocation:
-    """Return an index of the seeds and 30 generated articles with awkward metadata (do not write to it)."""
+    """Return an index of the seeds and ODD_ARTICLES generated articles with awkward metadata (do not write to it)."""
     folder = tmp_path_factory.mktemp("odd")
     sources = folder / "sources"
     sources.mkdir()
-    records = "\n".join(json.dumps(odd_article(number), ensure_ascii=False) for number in range(30))
+    records = "\n".join(json.dumps(odd_article(number), ensure_ascii=False) for number in range(ODD_ARTICLES))
     (sources / "odd.jsonl").write_text(records + "\n", encoding="utf-8")
     location = IndexLocation(folder / "index")
     rebuild(location, [SEEDS, sources])

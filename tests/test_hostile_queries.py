@@ -26,7 +26,7 @@ from werkzeug.datastructures import MultiDict
 from index.schema import FACET_FIELDS, url_key
 from index.searching import MAX_PER_PAGE, SORTS, SearchRequest, search
 from index.snapshot import LiveIndex
-from tests.conftest import IN_BOTH_LANES, ODD_CATEGORIES, ODD_TEXT, ODD_WORDS
+from tests.conftest import IN_BOTH_LANES, ODD_ARTICLES, ODD_CATEGORIES, ODD_TEXT, ODD_WORDS, SEEDS
 from web import create_app
 from web.openapi import openapi_document
 from web.params import FACET_PARAMETERS, clean_query
@@ -37,6 +37,7 @@ LONG_QUERY = 10_000  # characters
 LONG_EXAMPLES = {"fast": 10, "slow": 40}
 RAW_EXAMPLES = {"fast": 100, "slow": 400}
 ATOM = "{http://www.w3.org/2005/Atom}"
+DOCUMENTS = ODD_ARTICLES + len(list(SEEDS.iterdir()))  # in the odd index
 
 
 @pytest.fixture(scope="module")
@@ -121,13 +122,13 @@ search_options = st.fixed_dictionaries(
 def check_search(snapshot, request: SearchRequest) -> None:
     """Search and check the result is consistent: clamped paging, exact page size, inert snippets."""
     result = search(snapshot, request)
-    assert result.total >= 0 and 1 <= result.per_page <= MAX_PER_PAGE and result.sort in SORTS
+    assert 0 <= result.total <= DOCUMENTS and 1 <= result.per_page <= MAX_PER_PAGE and result.sort in SORTS
     assert result.page_count == max(1, math.ceil(result.total / result.per_page)) and 1 <= result.page <= result.page_count
     assert len(result.hits) == min(result.per_page, result.total - (result.page - 1) * result.per_page)
     for hit in result.hits:
         assert "<" not in re.sub(r"</?mark>", "", str(hit.snippet)), hit.snippet
     for facet in result.facets:
-        assert all(value.count >= 0 for value in facet.values)
+        assert all(0 <= value.count <= DOCUMENTS for value in facet.values)
 
 
 # ---- HTTP ---------------------------------------------------------------------------------------------
