@@ -16,10 +16,8 @@ from index.snapshot import LiveIndex, Snapshot
 from index.stats import index_stats
 from index.storage import IndexBusy, IndexLocation, IndexMissing
 from index.writing import BuildSummary, rebuild, update
-from web import terminal
+from web import DISTRIBUTION, terminal
 from web.serialize import search_result_to_dict
-
-DISTRIBUTION = "news-archive"  # the name pip knows the archive by, for --version
 
 
 def _options(*decorators: Callable) -> Callable:
