@@ -32,7 +32,6 @@ MAX_TAGS = 20
 MIN_SITE_KEY = 3
 # Datelines are short; a longer element is a container that merely mentions a name or a date.
 MAX_LINE_CHARS = 200
-MAX_DEPTH = 255  # libxml2's limit on nested elements
 
 ARTICLE_TYPE_SUFFIXES = ("article", "blogposting", "report")
 # Meta keys (property, name or itemprop, lowercased) that hold the publication date, surest first.
@@ -73,6 +72,9 @@ _SECTION_SEGMENT = re.compile(r"^[a-z]+(?:[-_][a-z]+)*$", re.IGNORECASE)
 _HTTP_URL = re.compile(r"^https?://[^\s/]+", re.IGNORECASE)
 _TAG_SEPARATOR = re.compile(r"[,;，；、]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_ANY_TAG = re.compile(r"<[A-Za-z!/?]")
+# Every tag but those that hold the title, metadata, headings and paragraphs (which cannot nest).
+_CONTAINER_TAG = re.compile(r"</?(?!(?:html|head|body|title|meta|link|script|style|p|h[1-6]|br|time)\b)[A-Za-z][^>]*>")
 # trafilatura writes a table row as '| cell | cell |' and a header rule as '|---|---|'.
 _TABLE_ROW = re.compile(r"^\|(.*)\|$")
 _TABLE_RULE = re.compile(r"^\|(?:\s*:?-+:?\s*\|)+$")
@@ -153,16 +155,23 @@ def sniff_charset(data: bytes) -> str | None:
 
 
 def load_fragment(text: str) -> lxml.html.HtmlElement:
-    """Parse text that trafilatura does not take for a page (a fragment, or no markup at all)."""
+    """Parse text that trafilatura does not take for a page: a fragment, or markup nested too deep for it."""
+    if not _ANY_TAG.search(text):
+        raise ParseError("no title and no article text found")
+    root, too_deep = parse_markup(text)
+    # libxml2 stops at 256 levels of nesting and loses what lies deeper: read such a page without its
+    # containers, keeping the title, metadata, headings and paragraphs.
+    return parse_markup(_CONTAINER_TAG.sub("\n", text))[0] if too_deep else root
+
+
+def parse_markup(text: str) -> tuple[lxml.html.HtmlElement, bool]:
+    """Parse markup with lxml; return the tree and whether it was nested deeper than libxml2 reads."""
     parser = lxml.html.HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True)
     try:
         root = lxml.html.document_fromstring(text.encode("utf-8", "replace"), parser=parser)
     except (ParserError, LxmlError, ValueError) as error:
         raise ParseError("no title and no article text found") from error
-    # libxml2 stops at 256 levels of nesting; what lies deeper is lost, and often the whole page with it.
-    if any("Excessive depth" in entry.message for entry in parser.error_log) and not element_text(root):
-        raise ParseError(f"markup nested more than {MAX_DEPTH} levels deep")
-    return root
+    return root, any("Excessive depth" in entry.message for entry in parser.error_log)
 
 
 # --- structured metadata ---------------------------------------------------------------------
@@ -489,8 +498,7 @@ def find_body(page: Page, url: str) -> str:
     extracted = trafilatura_body(page.root, url) if page.is_document else ""
     if word_count(extracted) >= MIN_BODY_WORDS:
         return extracted
-    fallback = fallback_body(page.root)
-    return fallback if word_count(fallback) >= MIN_BODY_WORDS else extracted
+    return max(extracted, fallback_body(page.root), key=word_count)
 
 
 def trafilatura_body(root: lxml.html.HtmlElement, url: str) -> str:

@@ -93,7 +93,7 @@ def write_broken_corpus(root: Path, *, permissions_enforced: bool, tiny_files: i
     expected["huge-50mb.html"] = "larger than the 10 MB limit"
     depth = 100_000
     deep = "<div>" * depth + news_page("Deep") + "</div>" * depth
-    write("nested-100000.html", deep.encode("utf-8"), "markup nested more than 255 levels deep")
+    write("nested-100000.html", deep.encode("utf-8"), INDEXED)
     # 500 stacks of 200 nested <div>s (1 MB): lxml reads it, trafilatura takes about 20 s over it.
     stacks = ("<div>" * 200 + "<p>deep text</p>" + "</div>" * 200) * 500
     slow = news_page("Slow").replace("<article>", "<article>" + stacks)

@@ -565,6 +565,12 @@ def test_bad_input_is_read_as_far_as_it_goes(data, title, text):
     assert article.title.startswith(title) and text in article.body
 
 
+def test_a_page_nested_deeper_than_the_parser_reads_keeps_its_title_and_paragraphs():
+    document = "<div>" * 1000 + page("<title>Deep down</title>") + "</div>" * 1000
+    article = parse(document)
+    assert (article.title, article.paragraphs) == ("Deep down", FILLER)
+
+
 def test_word_count_counts_cjk_characters():
     assert word_count("two words") == 2
     assert word_count("宇航员 in space") == 5
