@@ -1,7 +1,7 @@
 """Saved pages: the archive's page parser against plain trafilatura and against a previous commit, same run.
 
     python -m tests.benchmarks.pages [--baseline main] [--repeats 5] [--rebuild-repeats 3] [--copies 4]
-                                     [--details] [--fallbacks]
+                                     [--details] [--fallbacks] [--rebuild-only]
 
 On ../shared/data/news_html (31 pages: 20 from Readability's fixtures, 11 from goose3's; see its
 PROVENANCE.md), each page read as saved (its bytes, no URL given):
@@ -57,20 +57,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pages-bench-") as scratch:
         baseline_tree = _export(options.baseline, Path(scratch) / "baseline")
         trees = {"baseline": baseline_tree, "this": REPOSITORY}
-        load_before = os.getloadavg()
-        runs = {name: _parse_run(tree, cases, options.repeats) for name, tree in trees.items()}
-        results["load_parse"] = [load_before, os.getloadavg()]
-        results["body"] = body_section(cases, runs)
-        results["metadata"] = metadata_section(cases, runs)
-        results["speed"] = speed_section(runs)
-        if options.fallbacks:
-            results["fallbacks"] = fallback_section(cases)
-        if options.details:
-            print_details(cases, runs)
+        if not options.rebuild_only:
+            load_before = os.getloadavg()
+            runs = {name: _parse_run(tree, cases, options.repeats) for name, tree in trees.items()}
+            results["load_parse"] = [load_before, os.getloadavg()]
+            results["body"] = body_section(cases, runs)
+            results["metadata"] = metadata_section(cases, runs)
+            results["speed"] = speed_section(runs)
+            results["trafilatura_version"] = runs["this"]["trafilatura_version"]
+            if options.fallbacks:
+                results["fallbacks"] = fallback_section(cases)
+            if options.details:
+                print_details(cases, runs)
         if options.rebuild_repeats:
             folder = _copies(options.data / "news_html", options.copies, Path(scratch) / "pages")
             results["rebuild"] = rebuild_section(trees, folder, options.rebuild_repeats)
-    results["trafilatura_version"] = runs["this"]["trafilatura_version"]
     print(json.dumps(results))
 
 
@@ -84,6 +85,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--copies", type=int, default=4, help="times news_html is linked into the rebuilt folder")
     parser.add_argument("--details", action="store_true", help="also print per-page figures and misses")
     parser.add_argument("--fallbacks", action="store_true", help="also score each candidate fallback extractor alone")
+    parser.add_argument("--rebuild-only", action="store_true", help="measure only the rebuilds (section 4)")
     return parser.parse_args()
 
 
