@@ -142,7 +142,8 @@ def test_a_page_in_memory_carries_what_is_known_of_it():
         (article,) = pool.parse([job])
     assert (article.title, article.url, article.id) == ("From a crawl", "https://ex.com/world/story", "https://ex.com/world/story")
     assert (article.published, article.path, article.category) == (known, "/data/crawl.warc.gz#3", "world")
-    (with_id,) = PagePool(workers=1).parse([dataclasses.replace(job, article_id="urn:entry:1")])
+    with PagePool(workers=1) as pool:
+        (with_id,) = pool.parse([dataclasses.replace(job, article_id="urn:entry:1")])
     assert with_id.id == "urn:entry:1"
 
 
