@@ -20,14 +20,26 @@ from index.schema import build_schema
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = "write.lock"
 GENERATION_PREFIX = "gen-"
+# Written into every generation; an index without this format (say, built before the classes pickled in
+# its schema moved) is reported as needing a rebuild instead of being misread.
+FORMAT_FILE = "FORMAT"
+FORMAT = "news-archive index 2"
 
 
-class IndexMissing(Exception):
-    """There is no usable index at the location yet."""
+class IndexUnavailable(Exception):
+    """The live index cannot be searched; the message says why and which command fixes it."""
 
 
-class IndexUnreadable(IndexMissing):
+class IndexMissing(IndexUnavailable):
+    """There is no index at the location yet."""
+
+
+class IndexUnreadable(IndexUnavailable):
     """The index at the location is damaged or incomplete."""
+
+
+class IndexOutdated(IndexUnavailable):
+    """The index at the location was built by another version of the archive."""
 
 
 class IndexBusy(Exception):
@@ -48,11 +60,6 @@ class IndexLocation:
             return None
         return self.root / name if name else None
 
-    def version(self) -> str:
-        """Return a token that changes whenever a new generation is published."""
-        generation = self.current_generation()
-        return generation.name if generation else ""
-
     def open(self, generation: Path | None = None) -> Index:
         """Open a generation (the live one by default); raise IndexMissing with the command that fixes it."""
         generation = generation or self.current_generation()
@@ -60,12 +67,14 @@ class IndexLocation:
             raise self.unreadable(FileNotFoundError(f"{CURRENT_FILE} is missing"))
         if generation is None:
             raise IndexMissing(f"No index at {self.root}. Build one with: archive rebuild")
+        if read_format(generation) != FORMAT and generation.is_dir():
+            raise IndexOutdated(f"The index at {self.root} was built by another version of the archive. Rebuild it with: archive rebuild")
         try:
             index = open_dir(str(generation))
         except Exception as error:  # damaged files fail in many ways (pickle, struct, EOF): each means unreadable
             raise self.unreadable(error) from error
         if set(index.schema.names()) != set(build_schema().names()):
-            raise IndexMissing(f"The index at {self.root} was built by another version of the archive. Rebuild it with: archive rebuild")
+            raise IndexOutdated(f"The index at {self.root} was built by another version of the archive. Rebuild it with: archive rebuild")
         return index
 
     def open_searcher(self, index: Index) -> Searcher:
@@ -84,10 +93,11 @@ class IndexLocation:
         return self.root.is_dir() and any(folder.name.startswith(GENERATION_PREFIX) for folder in self.root.iterdir())
 
     def new_generation(self) -> Path:
-        """Create an empty folder for a generation being built."""
+        """Create an empty folder for a generation being built, marked with the index format."""
         self.root.mkdir(parents=True, exist_ok=True)
         generation = self.root / f"{GENERATION_PREFIX}{time.time_ns()}"
         generation.mkdir()
+        (generation / FORMAT_FILE).write_text(FORMAT + "\n", encoding="utf-8")
         return generation
 
     def publish(self, generation: Path) -> None:
@@ -159,3 +169,11 @@ class IndexLocation:
                 handle.seek(0)
                 handle.truncate()
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def read_format(generation: Path) -> str:
+    """Return the index format a generation was written in ("" for one written before formats were recorded)."""
+    try:
+        return (generation / FORMAT_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""

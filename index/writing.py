@@ -15,11 +15,11 @@ from whoosh.index import create_in
 from archive.model import Article, Duplicate, Skipped
 from archive.pages import DEFAULT_TIME_LIMIT, PageWorker, is_page
 from archive.sources import DEFAULT_MAX_BYTES, SourceFile, drop_duplicates, find_files, read_articles, resolve_source
-from index.codec import ArchiveCodec
+from index.engine.codec import ArchiveCodec
 from index.schema import article_to_document, build_schema, url_key
 from index.spelling import Vocabulary, article_words, count_words
 from index.storage import IndexLocation
-from index.subwriters import open_writer
+from index.engine.writers import open_writer
 
 Progress = Callable[[int, int], None]  # (bytes read, bytes in all)
 

@@ -8,9 +8,7 @@ from pathlib import Path
 from flask import Flask, Response
 
 from archive.pages import DEFAULT_TIME_LIMIT
-from index.searching import TIME_LIMIT_SECONDS
-from index.snapshot import LiveIndex
-from index.storage import IndexLocation
+from index import TIME_LIMIT_SECONDS, IndexLocation, LiveIndex
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,11 +12,22 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from index.searching import SearchRequest, SearchResult, search
-from index.snapshot import LiveIndex
-from index.stats import index_stats
-from index.storage import IndexBusy, IndexLocation, IndexMissing
-from index.writing import BuildSummary, rebuild, update
+from archive.categories import category_label
+from index import (
+    FILTERS,
+    BuildSummary,
+    IndexBusy,
+    IndexLocation,
+    IndexUnavailable,
+    LiveIndex,
+    Marked,
+    SearchRequest,
+    SearchResult,
+    index_stats,
+    rebuild,
+    search,
+    update,
+)
 from web.serialize import search_result_to_dict
 
 ARCHIVE_HELP = """Search and maintain a news archive.
@@ -29,8 +38,6 @@ ARCHIVE_HELP = """Search and maintain a news archive.
   archive search QUERY           search from the terminal
   archive stats                  what the index holds
 """
-_MARK = re.compile(r"<mark>(.*?)</mark>")
-_TAG = re.compile(r"<[^>]+>")
 
 
 def register(app: Flask) -> None:
@@ -120,14 +127,27 @@ def update_command(
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
 @click.option("--limit", "-n", type=click.IntRange(1, 100), default=10, show_default=True, help="Results to show.")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--all-words", is_flag=True, help="Only articles holding every word (by default, fewer words rank lower).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def search_command(
-    query: tuple[str, ...], index_path: Path | None, category: tuple[str, ...], sort: str, limit: int, page: int, as_json: bool
+    query: tuple[str, ...],
+    index_path: Path | None,
+    category: tuple[str, ...],
+    sort: str,
+    limit: int,
+    page: int,
+    all_words: bool,
+    as_json: bool,
 ) -> None:
     """Search the archive: words, "phrases", OR, -word, word*, category:world, date:2024-01..2024-03."""
     live = LiveIndex(_location(index_path))
     request = SearchRequest(
-        query=" ".join(query), filters={"category": category} if category else {}, sort=sort, page=page, per_page=limit
+        query=" ".join(query),
+        filters={"category": category} if category else {},
+        sort=sort,
+        page=page,
+        per_page=limit,
+        match="all" if all_words else "best",
     )
     result = search(_open(live), request)
     if as_json:
@@ -149,9 +169,10 @@ def stats_command(index_path: Path | None) -> None:
     click.echo(f"Size        {stats.size_bytes / 1024 / 1024:.1f} MB")
     click.echo(f"Last build  {stats.built:%Y-%m-%d %H:%M:%S} UTC")
     for facet in stats.facets:
-        values = ", ".join(f"{value.label} ({value.count:,})" for value in facet.values) or "none"
+        label = category_label if facet.name == "category" else str
+        values = ", ".join(f"{label(value.value)} ({value.count:,})" for value in facet.values) or "none"
         more = f", and {facet.more:,} more" if facet.more else ""
-        click.echo(f"{_plural(facet.label):<12}{values}{more}")
+        click.echo(f"{_plural(FILTERS[facet.name].label):<12}{values}{more}")
 
 
 @click.command("serve")
@@ -183,7 +204,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
         _print_summary(summary, verbose=False)
     try:
         live.snapshot()
-    except IndexMissing as error:
+    except IndexUnavailable as error:
         click.echo(click.style(f"Warning: {error}. Until then the pages say so.", fg="yellow"), err=True)
     try:
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="news-archive")
@@ -209,7 +230,7 @@ def _open(live: LiveIndex):
     """Return a snapshot, or stop with the command that builds an index."""
     try:
         return live.snapshot()
-    except IndexMissing as error:
+    except IndexUnavailable as error:
         raise click.ClickException(str(error)) from None
 
 
@@ -218,7 +239,7 @@ def _writing() -> Iterator[None]:
     """Turn a busy or missing index and an interruption into clear messages."""
     try:
         yield
-    except (IndexBusy, IndexMissing) as error:
+    except (IndexBusy, IndexUnavailable) as error:
         raise click.ClickException(str(error)) from None
     except KeyboardInterrupt:
         click.echo("\nInterrupted. The index that was live before is still the one being served.", err=True)
@@ -283,18 +304,29 @@ def _print_result(result: SearchResult) -> None:
         click.echo("No articles found.")
         return
     last = first + len(result.hits) - 1
-    click.echo(f"{first}-{last} of {result.total:,} articles ({result.elapsed_ms:.0f} ms)\n")
+    click.echo(f"{first}-{last} of {result.total:,} articles ({result.elapsed_ms:.0f} ms)")
+    if result.relaxed:
+        every = f"{result.every_word:,} hold every word; the others" if result.every_word else "No article holds every word; these"
+        click.echo(click.style(f"{every} lack some of: {', '.join(result.relaxed)}", fg="yellow"))
+    click.echo()
     for number, hit in enumerate(result.hits, start=first):
         date = f"{hit.published:%Y-%m-%d}  " if hit.published else ""
         click.echo(f"{number}. " + click.style(hit.title, bold=True))
         click.echo(f"   {date}{hit.category}  {hit.source}  id: {hit.id}".rstrip())
-        click.echo("   " + _terminal_snippet(str(hit.snippet)) + "\n")
+        click.echo("   " + _terminal_marked(hit.snippet))
+        if hit.missing:
+            click.echo("   missing: " + ", ".join(hit.missing))
+        click.echo()
 
 
-def _terminal_snippet(snippet: str) -> str:
-    """Turn snippet markup into plain text with matches in bold."""
-    bold = _MARK.sub(lambda match: click.style(match.group(1), bold=True), " ".join(snippet.split()))
-    return html.unescape(_TAG.sub("", bold))
+def _terminal_marked(marked: Marked) -> str:
+    """Return a text on one line with its matched words in bold."""
+    pieces, position = [], 0
+    for start, end in marked.spans:
+        pieces += [marked.text[position:start], click.style(marked.text[start:end], bold=True)]
+        position = end
+    pieces.append(marked.text[position:])
+    return " ".join("".join(pieces).split())
 
 
 def _plural(label: str) -> str:

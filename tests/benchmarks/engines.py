@@ -20,12 +20,10 @@ from whoosh.index import create_in, open_dir
 from archive.categories import normalize_category
 from archive.jsonl import article_from_record
 from archive.model import Article
-from index.querying import parse_query
-from index.schema import FACET_FIELDS, article_to_document, build_schema
-from index.searching import SearchRequest, search
-from index.snapshot import LiveIndex
-from index.storage import IndexLocation
-from index.writing import rebuild
+from whoosh.qparser import MultifieldParser
+
+from index import IndexLocation, LiveIndex, SearchRequest, rebuild, search
+from index.schema import FACET_FIELDS, SEARCH_FIELDS, article_to_document, build_schema
 
 MODES = ("top10", "facets", "facets+snippets")
 
@@ -123,6 +121,7 @@ class NaiveWhooshEngine:
     def __init__(self, folder: Path):
         self.folder = folder
         self.searcher = None
+        self.parser = None
 
     def build(self, source: Path, limit: int | None) -> int:
         """Index with Whoosh's default single-process writer."""
@@ -138,11 +137,11 @@ class NaiveWhooshEngine:
     def open(self) -> None:
         """Open a searcher with Whoosh's default weighting."""
         self.searcher = open_dir(str(self.folder)).searcher(weighting=scoring.BM25F())
+        self.parser = MultifieldParser(list(SEARCH_FIELDS), self.searcher.schema)  # every word required, as Whoosh does by default
 
     def query(self, query: Query, mode: str) -> int:
         """Run a query in a mode; return the total."""
-        parsed = parse_query(query.words_text(), self.searcher.schema)
-        text_query = parsed.text_query or wq.Every()
+        text_query = self.parser.parse(query.words_text())
         category_filter = wq.Term("category", parsed_category(query)) if query.category else None
         if mode == "top10":
             results = self.searcher.search(text_query, limit=10, filter=category_filter)
