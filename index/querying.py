@@ -92,12 +92,6 @@ class ParsedQuery:
         required = self.required + self.optional
         return replace(self, required=required, optional=(), understood=_describe_clauses(required, (), self.excluded))
 
-    def relaxed(self) -> ParsedQuery:
-        """Return the query with its required clauses made optional, saying so (when they find nothing together)."""
-        optional = self.required + self.optional
-        named = ", ".join(clause.typed for clause in self.required)
-        note = f"no article matches {named} as required, so results hold as many of the words as they can"
-        return replace(self, required=(), optional=optional, notes=self.notes + (note,), understood=_describe_clauses((), optional, self.excluded))
 
 
 class QueryParser:
@@ -165,10 +159,25 @@ class QueryParser:
             return (), (), (), "no searchable words were left in the query (only very common words or symbols)"
         return (), words, (), "the query syntax was unclear, so it was searched as plain words"
 
+    def relaxed(self, parsed: ParsedQuery) -> ParsedQuery:
+        """Return the query with its required parts (phrases too) read as plain optional words, saying so.
+
+        For when they find nothing together: a query with a word the archive holds never ends in no results.
+        """
+        freed = self.word_clauses(" ".join(clause.typed.replace('"', " ") for clause in parsed.required))
+        known = {describe_query(clause.query) for clause in parsed.optional}
+        optional = parsed.optional + tuple(clause for clause in freed if describe_query(clause.query) not in known)
+        named = ", ".join(clause.typed for clause in parsed.required)
+        note = f"no article matches {named} as required, so results hold as many of the words as they can"
+        return replace(
+            parsed, required=(), optional=optional, notes=parsed.notes + (note,), understood=_describe_clauses((), optional, parsed.excluded)
+        )
+
     def syntax_clauses(self, text: str) -> list[list[Clause]]:
         """Return the required, optional and excluded clauses of a query, read by Whoosh's parser."""
-        required, optional, excluded = _read_tree(self.whoosh, self.whoosh.process(text), text)
-        return [_weight_repeats(group, text, self.analyzer) for group in (required, optional, excluded)]
+        required, optional, excluded = (_weight_repeats(group, text, self.analyzer) for group in _read_tree(self.whoosh, self.whoosh.process(text), text))
+        needed = {describe_query(clause.query) for clause in required}  # a word typed twice, once with +, is required
+        return [required, [clause for clause in optional if describe_query(clause.query) not in needed], excluded]
 
     def word_clauses(self, text: str) -> list[Clause]:
         """Return the optional clauses of text without query syntax, as Whoosh's parser reads it, but many times faster.
@@ -222,17 +231,17 @@ def _whoosh_parser(schema: Schema) -> MultifieldParser:
 
 
 def _read_tree(parser: MultifieldParser, tree: syntax.GroupNode, text: str) -> tuple[list[Clause], list[Clause], list[Clause]]:
-    """Sort the parsed syntax tree's top level into required, optional and excluded clauses."""
-    required: list[Clause] = []
-    optional: list[Clause] = []
-    excluded: list[Clause] = []
+    """Sort the parsed syntax tree's top level into required, optional and excluded clauses, each in the order typed."""
+    required: list[tuple[int, Clause]] = []
+    optional: list[tuple[int, Clause]] = []
+    excluded: list[tuple[int, Clause]] = []
 
-    def add(target: list[Clause], node: syntax.SyntaxNode) -> None:
+    def add(target: list[tuple[int, Clause]], node: syntax.SyntaxNode) -> None:
         query = node.query(parser)
         if query is not None and query is not wq.NullQuery:
             query = query.normalize()
         if query is not None and query is not wq.NullQuery:
-            target.append(Clause(query, _typed(node, query, text)))
+            target.append((getattr(node, "startchar", None) or 0, Clause(query, _typed(node, query, text))))
 
     def top(node: syntax.SyntaxNode) -> None:
         if isinstance(node, syntax.AndNotGroup):  # made by -word: [what is wanted, the banned words]
@@ -263,7 +272,7 @@ def _read_tree(parser: MultifieldParser, tree: syntax.GroupNode, text: str) -> t
             add(wanted, node)
 
     top(tree)
-    return required, optional, excluded
+    return tuple([clause for _, clause in sorted(group, key=lambda item: item[0])] for group in (required, optional, excluded))
 
 
 def _is_phrase(node: syntax.SyntaxNode) -> bool:

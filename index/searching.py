@@ -111,7 +111,7 @@ def _search(snapshot: Snapshot, request: SearchRequest, settings: RankingSetting
     matches, matched, final = _evaluate(snapshot, parsed, allowed, selections, deadline)
     if mode == "best" and parsed.required and not final.any():
         # No dead ends: what was typed as required finds nothing together, so it counts like the other words.
-        parsed = parsed.relaxed()
+        parsed = snapshot.parser().relaxed(parsed)
         matches, matched, final = _evaluate(snapshot, parsed, allowed, selections, deadline)
     total = int(np.count_nonzero(final))
     every_word = int(np.count_nonzero(final & matches.every_word()))

@@ -18,7 +18,6 @@ PRIVATE_NAMES: dict[str, tuple[str, ...]] = {
     "whoosh.codec.whoosh3.W3LeafMatcher": ("_read_ids", "_read_weights", "_read_values", "_next_block", "block_max_id"),
     "whoosh.codec.whoosh3.W3PerDocReader": ("_cached_reader",),
     "whoosh.codec.whoosh3.W3Codec": ("length_stats",),
-    "whoosh.analysis.CompositeAnalyzer": ("items",),
     "whoosh.multiproc.MpWriter": ("_new_task", "commit", "cancel"),
     "whoosh.multiproc.SubWriterTask": ("run",),
 }
@@ -31,6 +30,7 @@ PRIVATE_FUNCTIONS: dict[str, tuple[str, ...]] = {
 INSTANCE_NAMES: dict[str, tuple[str, ...]] = {
     "whoosh.codec.whoosh3.W3LeafMatcher": ("_ids", "_weights", "_values"),
     "whoosh.reading.SegmentReader": ("_perdoc",),
+    "whoosh.analysis.CompositeAnalyzer": ("items",),
     "whoosh.analysis.RegexTokenizer": ("expression",),
     "whoosh.analysis.StopFilter": ("stops", "min"),
     "whoosh.analysis.CharsetFilter": ("charmap",),
