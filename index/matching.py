@@ -115,24 +115,28 @@ def phrase_documents(snapshot: Snapshot, fieldname: str, words: tuple[str, ...],
 
 
 def clause_terms(clause: Clause) -> Iterator[wq.Query]:
-    """Yield the positive leaves of a clause (terms, phrases, wildcards), skipping what it negates."""
-    yield from _positive_leaves(clause.query)
+    """Yield the positive leaves of a clause (terms, phrases, wildcards), skipping what it negates.
+
+    Each leaf carries the boosts of the groups above it (`word^2` boosts the group of the word's fields).
+    """
+    yield from _positive_leaves(clause.query, 1.0)
 
 
-def _positive_leaves(query: wq.Query) -> Iterator[wq.Query]:
-    """Yield a query's leaves that say what is wanted."""
+def _positive_leaves(query: wq.Query, boost: float) -> Iterator[wq.Query]:
+    """Yield a query's leaves that say what is wanted, with their boosts multiplied by `boost`."""
     if isinstance(query, wq.Not):
         return
-    if isinstance(query, (wq.AndNot, wq.AndMaybe)):
-        yield from _positive_leaves(query.a)
-        if isinstance(query, wq.AndMaybe):
-            yield from _positive_leaves(query.b)
-        return
     if isinstance(query, (wq.Term, wq.Phrase, wq.Prefix, wq.Wildcard)):
-        yield query
+        yield query if boost == 1.0 else query.with_boost(query.boost * boost)
+        return
+    boost *= getattr(query, "boost", 1.0)
+    if isinstance(query, (wq.AndNot, wq.AndMaybe)):
+        yield from _positive_leaves(query.a, boost)
+        if isinstance(query, wq.AndMaybe):
+            yield from _positive_leaves(query.b, boost)
     elif not query.is_leaf():
         for child in query.children():
-            yield from _positive_leaves(child)
+            yield from _positive_leaves(child, boost)
 
 
 def _until(deadline: Deadline, items: list) -> Iterator:
