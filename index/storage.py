@@ -61,7 +61,7 @@ class IndexLocation:
         return self.root / name if name else None
 
     def open(self, generation: Path | None = None) -> Index:
-        """Open a generation (the live one by default); raise IndexMissing with the command that fixes it."""
+        """Open a generation (the live one by default); raise IndexUnavailable with the command that fixes it."""
         generation = generation or self.current_generation()
         if generation is None and self.has_generations() and not self.writer_busy():
             raise self.unreadable(FileNotFoundError(f"{CURRENT_FILE} is missing"))
@@ -78,7 +78,7 @@ class IndexLocation:
         return index
 
     def open_searcher(self, index: Index) -> Searcher:
-        """Open a searcher on an opened generation; raise IndexMissing when its segment files are damaged."""
+        """Open a searcher on an opened generation; raise IndexUnreadable when its segment files are damaged."""
         try:
             return index.searcher()
         except Exception as error:  # a damaged segment fails here, when its files are first read

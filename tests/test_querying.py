@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from index import LiveIndex, SearchRequest, search
 from index.querying import MAX_QUERY_LENGTH, DateRange, QueryParser, has_syntax, parse_date_range
 from index.schema import build_schema
+from tests.conftest import ODD_ARTICLES, odd_article
 
 PARSER = QueryParser(build_schema())
 
@@ -42,9 +43,12 @@ def test_malformed_queries_all_return_consistent_results(bbc_index):
     everything = search(snapshot, SearchRequest()).total
     for text in MALFORMED:
         result = search(snapshot, SearchRequest(query=text))
-        assert result.total <= everything
         assert len(result.hits) == min(result.per_page, result.total), text
         assert result.every_word <= result.total
+        if result.understood.strip():
+            assert result.total < everything, text
+        else:  # no word to search by: every article (nothing typed, or a filter ignored), or none and a note why
+            assert result.total == everything or (result.total == 0 and result.notes), text
 
 
 def test_typed_words_are_optional_and_syntax_makes_them_required_or_excluded():
@@ -115,7 +119,6 @@ words = st.lists(st.sampled_from(["peace", "talks", "U.S.", "e.g.", "anti-war", 
                                   "war.", "oil,", "and", "Orwell", "ANDROID", "3.5"]), max_size=12).map(" ".join)
 
 
-@settings(max_examples=200, deadline=None, database=None)
 @given(words)
 def test_plain_words_are_read_as_whooshs_parser_reads_them(text):
     assert not has_syntax(text)
@@ -156,7 +159,9 @@ def test_the_last_month_a_date_can_hold_is_a_range():
     assert parse_date_range("2024..9999-12") == DateRange(date(2024, 1, 1), date(9999, 12, 31))
 
 
-def test_far_future_dates_do_not_overflow(bbc_index):
-    snapshot = LiveIndex(bbc_index).snapshot()
+def test_far_future_dates_do_not_overflow(odd_index):
+    snapshot = LiveIndex(odd_index).snapshot()
+    years = [int(record["published"][:4]) for record in map(odd_article, range(ODD_ARTICLES)) if record["published"]]
     assert search(snapshot, SearchRequest(query="date:9999")).total == 0
-    assert search(snapshot, SearchRequest(query="date:2000..9999")).notes == ("date:2000..9999 was read as a date filter",)
+    assert search(snapshot, SearchRequest(query="date:2999")).total == years.count(2999) > 0
+    assert search(snapshot, SearchRequest(query="date:2000..9999")).total == sum(year >= 2000 for year in years)
