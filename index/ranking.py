@@ -8,6 +8,7 @@ gives a common word that is rare among titles the weight of a rare word whenever
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -39,6 +40,12 @@ class RankingSettings:
     # How much the query's words standing close together count (0: not at all), and within how many words.
     proximity: float = 0.0
     proximity_window: int = 5
+    # Pseudo-relevance feedback for questions of at least `feedback_min_words` words: the words that stand out in
+    # the first `feedback_documents` results add to every result's score, up to `feedback_weight` each (0: off).
+    feedback_weight: float = 0.0
+    feedback_documents: int = 5
+    feedback_terms: int = 20
+    feedback_min_words: int = 5
 
     def b(self, fieldname: str) -> float:
         """Return how strongly a field's term frequencies are normalised by its length (0 to 1)."""
@@ -141,6 +148,32 @@ def _add_pairs(pairs: dict[tuple[str, str], float], occurrences: list[tuple[int,
             if other != word:
                 key = (word, other) if word < other else (other, word)
                 pairs[key] = pairs.get(key, 0.0) + 1.0 / (distance * distance)
+
+
+def feedback_scores(snapshot: Snapshot, clauses: Sequence[Clause], first: Sequence[int], settings: RankingSettings) -> np.ndarray:
+    """Return every document's score for the words that stand out in the first results (Rocchio's feedback, tf-idf).
+
+    Each first result's words are weighed by their share of its text times their idf; the best
+    `feedback_terms` add their BM25F contributions, scaled so the best word counts `feedback_weight`.
+    """
+    typed = set(clause_words(clauses))
+    analyzer = snapshot.schema["body"].analyzer
+    documents = snapshot.live_count()
+    weights: dict[str, float] = {}
+    for docnum in first:
+        fields = snapshot.searcher.stored_fields(docnum)
+        terms = [term for term, _ in analyzer.index_terms(f"{fields.get('title', '')}\n{fields.get('body', '')}")]
+        for term, count in Counter(terms).items():
+            if term not in typed and len(term) > 2 and not term.isdigit():
+                # The body's document frequency stands in for the article's: it is read without the postings.
+                holding = max(snapshot.reader.doc_frequency("body", term), 1)
+                weights[term] = weights.get(term, 0.0) + count / len(terms) * _idf(documents, holding)
+    scores = np.zeros(snapshot.size, dtype=np.float64)
+    best = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[: settings.feedback_terms]
+    for term, weight in best:
+        found, contributions = snapshot.term_scores.get_or_make((term, settings), lambda term=term: _term_scores(snapshot, term, settings))
+        scores[found] += settings.feedback_weight * weight / best[0][1] * contributions
+    return scores
 
 
 def _idf(documents: int, holding: int) -> float:

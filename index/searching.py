@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 
 import numpy as np
@@ -16,7 +16,7 @@ from index.facets import Facet, count_facets
 from index.highlight import Marked, opening, query_terms, snippet
 from index.matching import Matches, match
 from index.querying import DateRange, ParsedQuery
-from index.ranking import RankingSettings, bm25f_scores, newest_first, top_ranked
+from index.ranking import RankingSettings, bm25f_scores, feedback_scores, newest_first, top_ranked
 from index.schema import FILTERS, split_values, url_key
 from index.snapshot import NO_DATE, Snapshot
 from index.spelling import suggest_spelling
@@ -173,6 +173,9 @@ def _page_of_hits(
         masks = matches.required + matches.optional
         scores = bm25f_scores(snapshot, parsed.wanted, masks, settings)
         missing = len(matches.optional) - matches.held
+        if settings.feedback_weight and len(parsed.wanted) >= settings.feedback_min_words:
+            first = top_ranked(snapshot, parsed.wanted, documents, scores, missing, settings, settings.feedback_documents)
+            scores += feedback_scores(snapshot, parsed.wanted, [docnum for docnum, _ in first], settings)
         ranked = top_ranked(snapshot, parsed.wanted, documents, scores, missing, settings, page * per_page)
     else:
         ranked = newest_first(snapshot, documents, page * per_page, newest=sort == "newest")

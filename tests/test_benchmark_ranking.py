@@ -189,7 +189,7 @@ def test_questions_typed_as_written_rank_at_least_as_well_as_fts5():
     for name, collection in collections.items():
         systems = collection["systems"]
         assert systems["archive"]["no_result"] == 0, name
-        assert systems["archive"]["ndcg@10"] >= systems["fts5"]["ndcg@10"], name
+        assert systems["archive"]["ndcg@10"] >= max(systems["fts5"]["ndcg@10"], systems["fts5_title2"]["ndcg@10"]), name
         assert systems["previous"]["no_result"] > collection["questions"] / 2, name  # every word required found little
         for row in systems.values():
             assert 0 <= row["map"] < 1 and 0 <= row["p@10"] < 1

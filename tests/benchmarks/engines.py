@@ -7,6 +7,7 @@ top-10 with all facet counts, and top-10 with facets and highlighted snippets (t
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -108,6 +109,10 @@ class ArchiveEngine:
         request = SearchRequest(query=query.archive_text(), with_facets=mode != "top10", with_snippets=mode == "facets+snippets")
         return search(self.live.snapshot(), request).total
 
+    def question(self, text: str) -> int:
+        """Search a question as typed into the search box (the page's work: facets and snippets); return the total."""
+        return search(self.live.snapshot(), SearchRequest(query=text)).total
+
     def size(self) -> int:
         """Return the index size on disk (the live generation)."""
         return folder_size(self.location.current_generation())
@@ -207,6 +212,20 @@ class Fts5Engine:
         ).fetchall()
         if mode == "top10":
             return len(rows)
+        total = 0
+        for name in ("category", "source"):
+            counts = self.connection.execute(f"SELECT {name}, count(*) FROM articles WHERE {where} GROUP BY {name}", parameters).fetchall()
+            total = sum(count for _, count in counts)
+        return total
+
+    def question(self, text: str) -> int:
+        """Search a question's words OR-ed, ranked by bm25(), with snippets and facet counts; return the total."""
+        words = re.findall(r"\w+", text.lower())
+        where, parameters = "articles MATCH ?", [" OR ".join(f'"{word}"' for word in words)]
+        self.connection.execute(
+            f"SELECT rowid, title, snippet(articles, 1, '<mark>', '</mark>', '…', 24) FROM articles WHERE {where} "
+            "ORDER BY bm25(articles) LIMIT 10", parameters
+        ).fetchall()
         total = 0
         for name in ("category", "source"):
             counts = self.connection.execute(f"SELECT {name}, count(*) FROM articles WHERE {where} GROUP BY {name}", parameters).fetchall()
