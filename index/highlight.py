@@ -70,16 +70,16 @@ def snippet(text: str, terms: frozenset[str]) -> Marked:
     if not matches:
         return opening(text)
     windows = _best_windows(matches, len(text))
-    pieces: list[Marked] = []
-    if windows[0][0] > 0:
-        pieces.append(Marked("… "))
+    pieces: list[str] = ["… "] if windows[0][0] > 0 else []
+    spans: list[tuple[int, int]] = []
     for number, (start, end) in enumerate(windows):
         if number:
-            pieces.append(Marked(GAP))
-        pieces.append(_fragment(text, start, end, [match for match in matches if match.start >= start and match.end <= end]))
+            pieces.append(GAP)
+        inside = [match for match in matches if match.start >= start and match.end <= end]
+        _add_fragment(pieces, spans, text, *_whole_words(text, start, end, inside), inside)
     if windows[-1][1] < len(text):
-        pieces.append(Marked(" …"))
-    return _joined(pieces)
+        pieces.append(" …")
+    return _merged(Marked("".join(pieces), tuple(spans)))
 
 
 def mark_text(text: str, terms: frozenset[str]) -> Marked:
@@ -135,29 +135,30 @@ def _best_windows(matches: list[_Match], length: int) -> list[tuple[int, int]]:
     return sorted(chosen)
 
 
-def _fragment(text: str, start: int, end: int, matches: list[_Match]) -> Marked:
-    """Return text[start:end] with its ends moved to whole words and runs of spaces made one, with the matches' spans."""
+def _whole_words(text: str, start: int, end: int, matches: list[_Match]) -> tuple[int, int]:
+    """Move a window's ends to the nearest spaces inside it, so no word is cut (matches stay inside)."""
     if start > 0:
         space = text.find(" ", start, start + 20)
         start = space + 1 if space != -1 and all(m.start >= space + 1 for m in matches) else start
     if end < len(text):
         space = text.rfind(" ", end - 20, end)
         end = space if space != -1 and all(m.end <= space for m in matches) else end
-    pieces, position = [], start
+    return start, end
+
+
+def _add_fragment(pieces: list[str], spans: list[tuple[int, int]], text: str, start: int, end: int, matches: list[_Match]) -> None:
+    """Append text[start:end], runs of spaces made one, to pieces, and the spans of its matches to spans."""
+    length = sum(len(piece) for piece in pieces)
+    position = start
     for found in matches:
-        pieces += [Marked(_SPACES.sub(" ", text[position : found.start])), Marked(text[found.start : found.end], ((0, found.end - found.start),))]
+        between = _SPACES.sub(" ", text[position : found.start])
+        pieces.append(between)
+        length += len(between)
+        spans.append((length, length + found.end - found.start))
+        pieces.append(text[found.start : found.end])
+        length += found.end - found.start
         position = found.end
-    pieces.append(Marked(_SPACES.sub(" ", text[position:end])))
-    return _joined(pieces)
-
-
-def _joined(pieces: list[Marked]) -> Marked:
-    """Join marked pieces into one, shifting their spans; neighbouring marks merge."""
-    text, spans = "", []
-    for piece in pieces:
-        spans += [(start + len(text), end + len(text)) for start, end in piece.spans]
-        text += piece.text
-    return _merged(Marked(text, tuple(spans)))
+    pieces.append(_SPACES.sub(" ", text[position:end]))
 
 
 def _merged(marked: Marked) -> Marked:

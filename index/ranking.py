@@ -84,23 +84,27 @@ def bm25f_scores(snapshot: Snapshot, clauses: Sequence[Clause], masks: Sequence[
 
 def _term_scores(snapshot: Snapshot, text: str, settings: RankingSettings) -> tuple[np.ndarray, np.ndarray]:
     """Return the documents holding a term (in any field) and its BM25F contribution to each."""
-    pseudo_frequency = np.zeros(snapshot.size, dtype=np.float64)
-    touched = []
+    documents, frequency = np.empty(0, np.intp), np.empty(0, np.float64)
     for fieldname in SEARCH_FIELDS:
         found = snapshot.postings(fieldname, text)
-        if not len(found.documents):
-            continue
-        b = settings.b(fieldname)
-        lengths = snapshot.field_lengths(fieldname)[found.documents]
-        normalised = found.frequencies / ((1 - b) + b * lengths / snapshot.average_length(fieldname))
-        pseudo_frequency[found.documents] += settings.weight(fieldname) * normalised
-        touched.append(found.documents)
-    if not touched:
-        return np.empty(0, np.intp), np.empty(0, np.float64)
-    documents = np.unique(np.concatenate(touched)) if len(touched) > 1 else touched[0]
-    frequency = pseudo_frequency[documents]
-    idf = _idf(snapshot.live_count(), snapshot.document_frequency((text,)))
-    return documents, idf * frequency * (settings.k1 + 1) / (settings.k1 + frequency)
+        if len(found.documents):
+            b = settings.b(fieldname)
+            lengths = snapshot.field_lengths(fieldname)[found.documents]
+            normalised = found.frequencies / ((1 - b) + b * lengths / snapshot.average_length(fieldname))
+            documents, frequency = _add_sparse(documents, frequency, found.documents, settings.weight(fieldname) * normalised)
+    holding = int(np.count_nonzero(snapshot.live()[documents]))
+    return documents, _idf(snapshot.live_count(), holding) * frequency * (settings.k1 + 1) / (settings.k1 + frequency)
+
+
+def _add_sparse(documents: np.ndarray, values: np.ndarray, more: np.ndarray, more_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Add two sparse vectors given as sorted, distinct document numbers and their values (the result is not sorted)."""
+    if not len(documents):
+        return more, more_values.astype(np.float64)
+    position = np.minimum(np.searchsorted(documents, more), len(documents) - 1)
+    shared = documents[position] == more
+    values = values.copy()
+    values[position[shared]] += more_values[shared]
+    return np.concatenate([documents, more[~shared]]), np.concatenate([values, more_values[~shared]])
 
 
 def clause_words(clauses: Sequence[Clause]) -> dict[str, float]:
