@@ -14,9 +14,11 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from archive.names import escape_undecodable
 from index.searching import SearchRequest, SearchResult, search
 from index.snapshot import LiveIndex
 from index.stats import index_stats
+from index.space import IndexWriteFailed
 from index.storage import IndexBusy, IndexLocation, IndexMissing
 from index.writing import BuildSummary, rebuild, update
 from web.serialize import search_result_to_dict
@@ -76,14 +78,16 @@ def _sources(sources: tuple[Path, ...]) -> list[Path]:
 @click.option("--max-file-mb", type=click.IntRange(min=1), help="Skip files larger than this [default: 10].")
 @time_limit_option
 @click.option("-v", "--verbose", is_flag=True, help="List every skipped file with its reason.")
+@click.option("--force", is_flag=True, help="Start even when the disk looks too full for the new index.")
 def rebuild_command(
-    sources: tuple[Path, ...], index_path: Path | None, max_file_mb: int | None, time_limit: float | None, verbose: bool
+    sources: tuple[Path, ...], index_path: Path | None, max_file_mb: int | None, time_limit: float | None, verbose: bool, force: bool
 ) -> None:
     """Index every article under SOURCES (default: seeds/) into a fresh index, then switch to it."""
     location = _location(index_path)
     with _writing(), _progress("Indexing") as progress:
         summary = rebuild(
-            location, _sources(sources), max_bytes=_max_bytes(max_file_mb), progress=progress, time_limit=_time_limit(time_limit)
+            location, _sources(sources), max_bytes=_max_bytes(max_file_mb), progress=progress, time_limit=_time_limit(time_limit),
+            force=force,
         )
     _print_summary(summary, verbose)
     if not summary.published:
@@ -177,10 +181,13 @@ def serve_command(host: str, port: int, threads: int) -> None:
     if not live.location.has_generations():
         click.echo(f"No index yet: building one from {', '.join(app.config['SOURCES'])}")
         with _writing(), _progress("Indexing") as progress:
-            summary = rebuild(
-                live.location, _sources(()), max_bytes=_max_bytes(None), progress=progress, time_limit=_time_limit(None)
-            )
-        _print_summary(summary, verbose=False)
+            try:
+                summary = rebuild(
+                    live.location, _sources(()), max_bytes=_max_bytes(None), progress=progress, time_limit=_time_limit(None)
+                )
+                _print_summary(summary, verbose=False)
+            except IndexWriteFailed as error:  # a full or read-only disk: said once, and the pages say there is no index
+                click.echo(click.style(f"Error: {error}", fg="red"), err=True)
     try:
         live.snapshot()
     except IndexMissing as error:
@@ -215,10 +222,10 @@ def _open(live: LiveIndex):
 
 @contextmanager
 def _writing() -> Iterator[None]:
-    """Turn a busy or missing index and an interruption into clear messages."""
+    """Turn a busy or missing index, a disk that refuses a write and an interruption into clear messages."""
     try:
         yield
-    except (IndexBusy, IndexMissing) as error:
+    except (IndexBusy, IndexMissing, IndexWriteFailed) as error:
         raise click.ClickException(str(error)) from None
     except KeyboardInterrupt:
         click.echo("\nInterrupted. The index that was live before is still the one being served.", err=True)
@@ -269,7 +276,7 @@ def _print_summary(summary: BuildSummary, verbose: bool) -> None:
     click.echo(f"  {'documents in index':<20}{summary.documents_in_index:>9,}")
     if verbose:
         for skipped in summary.skipped:
-            click.echo(f"  skipped {skipped.path}: {skipped.reason}")
+            click.echo(f"  skipped {escape_undecodable(skipped.path)}: {skipped.reason}")
 
 
 def _print_result(result: SearchResult) -> None:
