@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from archive.names import escape_undecodable
-from archive.sources import HTML_EXTENSIONS, SourceFile
+from archive.sources import HTML_EXTENSIONS, JSONL_EXTENSIONS, TEXT_EXTENSIONS, SourceFile
 from index.storage import IndexLocation
 
 # What each refusal means, in the words of the message; any other OSError is a bug and keeps its traceback.
@@ -25,10 +25,10 @@ NOT_WRITABLE = {errno.EROFS: "the filesystem is read-only", errno.EACCES: "permi
 # Bytes of index per byte of source, measured at the peak of `archive rebuild` (the finished index is about
 # 80% of it): plain text and JSON Lines 3.8-4.7 (BBC News, 25 MB of bench/articles.jsonl; 5.8 for the
 # small BBC Sport), saved pages 0.19 (news_html: most of a page's bytes are markup, not article text).
-# Formats not measured count as pages, so the estimate errs low and the check never refuses wrongly.
+# Other files count nothing: most are skipped unread (images, PDFs), and a format without a measured
+# ratio only makes the estimate err low, so that the check never refuses a rebuild wrongly.
 TEXT_PEAK_RATIO = 4.5
 PAGE_PEAK_RATIO = 0.2
-TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".jsonl", ".ndjson"})
 # An index of one article still takes about 80 KB: a table of contents, segment files, the vocabulary.
 INDEX_OVERHEAD_BYTES = 256 * 1024
 # A rebuild is refused only when free space is below this share of the estimate: about the size of the
@@ -45,7 +45,10 @@ def bytes_needed(files: Iterable[SourceFile]) -> int:
     total = INDEX_OVERHEAD_BYTES
     for item in files:
         suffix = item.path.suffix.lower()
-        ratio = TEXT_PEAK_RATIO if suffix in TEXT_SUFFIXES else PAGE_PEAK_RATIO if suffix in HTML_EXTENSIONS or not suffix else 0
+        if suffix in TEXT_EXTENSIONS | JSONL_EXTENSIONS:
+            ratio = TEXT_PEAK_RATIO
+        else:
+            ratio = PAGE_PEAK_RATIO if suffix in HTML_EXTENSIONS or not suffix else 0
         total += int(item.size * ratio)
     return total
 
@@ -68,16 +71,17 @@ def write_failures_reported(location: IndexLocation, command: str, needed: int |
     `command` is what the person ran (`rebuild`, `update`, `add`); `folder` is where the block writes, the
     index folder unless said otherwise. Clean up inside the block, so the free space reported is what is left.
     """
-    folder = folder or location.root
     try:
         yield
     except OSError as error:
+        place = folder or location.root
         reason = NO_ROOM.get(error.errno) or NOT_WRITABLE.get(error.errno)
         # A permission refused on a file of the user's own (say, a source) is not the index folder's doing.
-        if reason is None or (error.errno in (errno.EACCES, errno.EPERM) and not _inside(error.filename, folder)):
+        if reason is None or (error.errno in (errno.EACCES, errno.EPERM) and not _inside(error.filename, place)):
             raise
+        live = location.current_generation() is not None
         raise IndexWriteFailed(
-            write_failure_message(command, folder, reason, free_bytes(folder), needed, location.current_generation() is not None)
+            write_failure_message(command, place, reason, free_bytes(place), needed, live, index_folder=folder is None)
         ) from None
 
 
@@ -90,23 +94,29 @@ def require_space(location: IndexLocation, command: str, needed: int) -> None:
         )
 
 
-def write_failure_message(command: str, folder: Path, reason: str, free: int | None, needed: int | None, index_live: bool) -> str:
+def write_failure_message(
+    command: str, folder: Path, reason: str, free: int | None, needed: int | None, index_live: bool, index_folder: bool = True
+) -> str:
     """Say in one line what failed and where, the space free against the need, what is live, and what to do."""
     room = [f"{size_text(free)} free" if free is not None else "", f"it needs roughly {size_text(needed)}" if needed else ""]
     figures = "; ".join(part for part in room if part)
+    if reason in NO_ROOM.values():
+        remedy = "Free some space" + (" or choose a larger disk with --index" if index_folder else "")
+    else:
+        remedy = "Make the folder writable" + (" or choose another with --index" if index_folder else "")
     return (
-        f"The {command} failed: {reason} at {escape_undecodable(str(folder))}"
+        f"archive {command} failed: {reason} at {escape_undecodable(str(folder))}"
         + (f" ({figures})" if figures else "")
-        + f". {_live_sentence(index_live)} {_remedy(reason, command)}"
+        + f". {_live_sentence(index_live)} {remedy}, then run: archive {command}"
     )
 
 
 def refusal_message(command: str, folder: Path, free: int, needed: int, index_live: bool) -> str:
     """Say in one line why a build was not started, and how to start it anyway."""
     return (
-        f"The {command} was not started: {escape_undecodable(str(folder))} has {size_text(free)} free and the {command} "
-        f"needs roughly {size_text(needed)}. {_live_sentence(index_live)} Free some space or choose a larger disk with "
-        f"--index, or try anyway with: archive {command} --force"
+        f"archive {command} was not started: {escape_undecodable(str(folder))} has {size_text(free)} free and it needs "
+        f"roughly {size_text(needed)}. {_live_sentence(index_live)} Free some space or choose a larger disk with --index, "
+        f"or try anyway with: archive {command} --force"
     )
 
 
@@ -121,13 +131,6 @@ def size_text(size: int) -> str:
 def _live_sentence(index_live: bool) -> str:
     """Say what the person's searches see now."""
     return "The previous index is still live and unchanged." if index_live else "No index was built, and nothing was left behind."
-
-
-def _remedy(reason: str, command: str) -> str:
-    """Say what to do about the refusal, ending with the command to run again."""
-    if reason in NO_ROOM.values():
-        return f"Free some space or choose a larger disk with --index, then run: archive {command}"
-    return f"Make the folder writable or choose another with --index, then run: archive {command}"
 
 
 def _inside(filename: str | bytes | None, folder: Path) -> bool:

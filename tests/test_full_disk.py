@@ -13,6 +13,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -125,7 +126,7 @@ def test_a_forced_rebuild_on_a_disk_too_small_fails_where_it_fails_and_cleans_up
 
     refused = run_archive(tmp_path, "rebuild", str(sources), index=location.root)
     assert refused.returncode == 1
-    assert "The rebuild was not started" in refused.stderr and "archive rebuild --force" in refused.stderr
+    assert "archive rebuild was not started" in refused.stderr and "archive rebuild --force" in refused.stderr
     forced = run_archive(tmp_path, "rebuild", "--force", str(sources), index=location.root)
 
     _assert_failed_cleanly(forced, "rebuild", location, disk, before, filler)
@@ -145,7 +146,7 @@ def test_a_rebuild_is_refused_before_it_reads_an_article_when_the_disk_is_clearl
         rebuild(location, [sources])
     message = str(refused.value)
     needed = bytes_needed(list(_source_files(sources)))
-    assert message.startswith(f"The rebuild was not started: {location.root} has ")
+    assert message.startswith(f"archive rebuild was not started: {location.root} has ")
     assert f"needs roughly {size_text(needed)}" in message
     assert "The previous index is still live and unchanged." in message
     assert message.endswith("or try anyway with: archive rebuild --force")
@@ -177,17 +178,32 @@ def test_force_tries_anyway_and_succeeds_when_the_estimate_was_too_high(disk, tm
     assert _documents(location) == 1
 
 
+def _read_only(disk: Path, root: Path, on: bool) -> None:
+    """Remount the disk read-only (writes fail with EROFS), or writable again."""
+    remount(disk, "ro" if on else "rw")
+
+
+def _immutable(disk: Path, root: Path, on: bool) -> None:
+    """Make the index folder immutable, which refuses even root (EPERM), or mutable again."""
+    if shutil.which("chattr") is None:
+        pytest.skip("chattr (e2fsprogs) is not installed: the folder cannot be made immutable")
+    subprocess.run(["chattr", "+i" if on else "-i", str(root)], check=True)
+
+
 @pytest.mark.slow
-def test_a_read_only_index_folder_is_reported_and_searching_goes_on(disk, built, tmp_path):
+@pytest.mark.parametrize(
+    ("refuse", "reason"), [(_read_only, "the filesystem is read-only"), (_immutable, "permission is denied")], ids=["read-only", "immutable"]
+)
+def test_an_index_folder_that_refuses_writes_is_reported_and_searching_goes_on(refuse, reason, disk, built, tmp_path):
     location, sources = built
     write_corpus(sources / "b.jsonl", articles=50, seed=2)
     before = _state(location, disk)
-    remount(disk, "ro")
+    refuse(disk, location.root, on=True)
     try:
         for command in ("rebuild", "update"):
             done = run_archive(tmp_path, command, str(sources), index=location.root)
             assert done.returncode == 1, done.stderr
-            assert done.stderr.startswith(f"Error: The {command} failed: the filesystem is read-only at {location.root} ("), done.stderr
+            assert done.stderr.startswith(f"Error: archive {command} failed: {reason} at {location.root} ("), done.stderr
             assert "The previous index is still live and unchanged." in done.stderr
             assert done.stderr.strip().endswith(f"Make the folder writable or choose another with --index, then run: archive {command}")
             _assert_one_line_and_no_traceback(done)
@@ -195,7 +211,7 @@ def test_a_read_only_index_folder_is_reported_and_searching_goes_on(disk, built,
         assert found.returncode == 0, found.stderr
         assert json.loads(found.stdout)["total"] == before.answers[0][0]
     finally:
-        remount(disk, "rw")
+        refuse(disk, location.root, on=False)
     assert _state(location, disk) == before
     assert run_archive(tmp_path, "update", str(sources), index=location.root).returncode == 0
     assert _documents(location) == 270
@@ -225,7 +241,7 @@ def test_serve_says_once_that_its_first_build_ran_out_of_space_and_serves_all_th
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
     log = errors_file.read_text(encoding="utf-8")
-    assert log.count("The rebuild failed: no space is left on the device") == 1, log
+    assert log.count("archive rebuild failed: no space is left on the device") == 1, log
     assert "Traceback" not in log
     assert status == 503 and "archive rebuild" in body
     assert not list(index.glob("gen-*"))
@@ -266,10 +282,21 @@ def test_each_refused_write_becomes_one_clear_line(code, reason, tmp_path):
         with write_failures_reported(location, "update", needed=3 * 1024 * 1024):
             raise OSError(code, os.strerror(code), str(location.root / "gen-1" / "x.seg"))
     message = str(failed.value)
-    assert message.startswith(f"The update failed: {reason} at {location.root} (")
+    assert message.startswith(f"archive update failed: {reason} at {location.root} (")
     assert "free; it needs roughly 3.0 MB). No index was built, and nothing was left behind." in message
     assert message.endswith("then run: archive update")
     assert "\n" not in message
+
+
+def test_a_write_outside_the_index_folder_names_its_folder_and_no_index_option(tmp_path):
+    location = IndexLocation(tmp_path / "index")
+    pages = tmp_path / "instance" / "pages"
+    with pytest.raises(IndexWriteFailed) as failed:
+        with write_failures_reported(location, "add", needed=200 * 1024, folder=pages):
+            raise OSError(errno.ENOSPC, "No space left on device", str(pages / "saved.warc.gz"))
+    message = str(failed.value)
+    assert message.startswith(f"archive add failed: no space is left on the device at {pages} (")
+    assert message.endswith("free; it needs roughly 200 KB). No index was built, and nothing was left behind. Free some space, then run: archive add")
 
 
 def test_a_permission_refused_on_a_file_outside_the_index_folder_is_not_the_disk(tmp_path):
@@ -285,7 +312,7 @@ def test_a_permission_refused_on_a_file_outside_the_index_folder_is_not_the_disk
 def test_the_message_of_a_failure_says_the_live_index_is_unchanged_when_there_is_one(tmp_path):
     message = write_failure_message("rebuild", tmp_path, "no space is left on the device", 5 * 1024, None, index_live=True)
     assert message == (
-        f"The rebuild failed: no space is left on the device at {tmp_path} (5 KB free). The previous index is still live "
+        f"archive rebuild failed: no space is left on the device at {tmp_path} (5 KB free). The previous index is still live "
         "and unchanged. Free some space or choose a larger disk with --index, then run: archive rebuild"
     )
 
@@ -351,7 +378,7 @@ def _assert_failed_cleanly(done, command: str, location: IndexLocation, disk: Pa
     """Check the one-line message, the exit status, that no process printed a traceback, and that nothing changed."""
     assert done.returncode == 1, (done.stdout, done.stderr)
     _assert_one_line_and_no_traceback(done)
-    assert done.stderr.startswith(f"Error: The {command} failed: no space is left on the device at {location.root} ("), done.stderr
+    assert done.stderr.startswith(f"Error: archive {command} failed: no space is left on the device at {location.root} ("), done.stderr
     assert " free; it needs roughly " in done.stderr
     assert "The previous index is still live and unchanged." in done.stderr
     assert done.stderr.strip().endswith(f"Free some space or choose a larger disk with --index, then run: archive {command}")

@@ -17,8 +17,8 @@ from flask.cli import FlaskGroup, with_appcontext
 from archive.names import escape_undecodable
 from index.searching import SearchRequest, SearchResult, search
 from index.snapshot import LiveIndex
-from index.stats import index_stats
 from index.space import IndexWriteFailed
+from index.stats import index_stats
 from index.storage import IndexBusy, IndexLocation, IndexMissing
 from index.writing import BuildSummary, rebuild, update
 from web.serialize import search_result_to_dict
