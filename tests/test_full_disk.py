@@ -23,15 +23,20 @@ from pathlib import Path
 
 import pytest
 
+from whoosh.index import create_in
+
+from index.codec import ArchiveCodec
+from index.schema import build_schema
 from index.searching import SearchRequest, search
 from index.snapshot import LiveIndex
 from index.space import IndexWriteFailed, bytes_needed, size_text, write_failure_message, write_failures_reported
 from index.storage import IndexLocation
+from index.subwriters import WriterProcessFailed, open_writer
 from index.writing import MULTIPROCESS_THRESHOLD_BYTES, rebuild
 from tests.benchmarks.serving import free_port, wait_for_port
 from tests.conftest import REPOSITORY
-from web import create_app
 from tests.full_disk import free_bytes, leave_free, mount_tmpfs, remount, unmount, used_bytes
+from web import create_app
 
 DISK_MEGABYTES = 32
 QUERIES = ["lomaru", "tepiso kavulo", '"sanemi rodaku"', "vexa*", "lomaru -tepiso", "category:world", ""]
@@ -58,7 +63,7 @@ def disk(tmp_path) -> Iterator[Path]:
 
 @pytest.fixture
 def built(disk, tmp_path) -> tuple[IndexLocation, Path]:
-    """Return an index on the small disk, built from a folder of 200 made-up articles, and that folder."""
+    """Return an index on the small disk, built from a folder of 220 made-up articles in two files, and that folder."""
     sources = tmp_path / "sources"
     sources.mkdir()
     write_corpus(sources / "a.jsonl", articles=200, seed=1)
@@ -269,6 +274,25 @@ def test_serve_answers_from_the_live_index_while_a_rebuild_runs_out_of_space(dis
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
+
+
+def test_a_rebuild_whose_writer_processes_died_says_so_instead_of_waiting_for_them(tmp_path):
+    writer = open_writer(create_in(str(tmp_path), build_schema()), procs=2, multisegment=True, codec=ArchiveCodec())
+    document = {"id": "a", "key": "a", "title": "lomaru", "body": "tepiso kavulo " * 50, "path": "/a"}
+    for _ in range(300):  # three jobs of 100: both writer processes start
+        writer.add_document(**document)
+    for task in writer.tasks:
+        os.kill(task.pid, signal.SIGKILL)
+    # Whoosh's job queue holds 8 jobs: with nobody taking them, the ninth would wait for ever.
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the rebuild waited on dead writer processes"))
+    signal.alarm(60)
+    try:
+        with pytest.raises(WriterProcessFailed, match=r"writer process\(es\) ended abnormally \(exit codes \[-9"):
+            for _ in range(2000):
+                writer.add_document(**document)
+    finally:
+        signal.alarm(0)
+        writer.cancel()
 
 
 @pytest.mark.parametrize(
