@@ -33,8 +33,7 @@ from index.space import IndexWriteFailed, bytes_needed, size_text, write_failure
 from index.storage import IndexLocation
 from index.subwriters import WriterProcessFailed, open_writer
 from index.writing import MULTIPROCESS_THRESHOLD_BYTES, rebuild
-from tests.benchmarks.serving import free_port, wait_for_port
-from tests.conftest import REPOSITORY
+from tests.conftest import REPOSITORY, running_archive
 from tests.full_disk import free_bytes, leave_free, mount_tmpfs, remount, unmount, used_bytes
 from web import create_app
 
@@ -229,23 +228,14 @@ def test_serve_says_once_that_its_first_build_ran_out_of_space_and_serves_all_th
     write_corpus(sources / "a.jsonl", articles=100, seed=1)
     index = disk / "index"
     used = used_bytes(disk)
-    port = free_port()
-    errors_file = tmp_path / "serve-errors.txt"
-    with open(errors_file, "w", encoding="utf-8") as errors:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "tests.full_disk", *map(str, COMMIT), str(disk), "serve", "--port", str(port)],
-            cwd=REPOSITORY, env={**os.environ, "ARCHIVE_INDEX": str(index), "ARCHIVE_SOURCES": str(sources)},
-            stdout=subprocess.DEVNULL, stderr=errors,
-        )
-    try:
-        wait_for_port(port)
-        status, body = _get(port, "/?q=lomaru")
+    filling = (sys.executable, "-m", "tests.full_disk", *map(str, COMMIT), str(disk))
+
+    with running_archive(index, program=filling, env={"ARCHIVE_SOURCES": str(sources)}) as server:
+        status, body = _get(server.port, "/?q=lomaru")
         # The server runs on, yet the failed build's files are gone and their space is free again.
         assert used_bytes(disk) - _size(disk / "filler") == used
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
-    log = errors_file.read_text(encoding="utf-8")
+
+    log = "".join(server.output)
     assert log.count("archive rebuild failed: no space is left on the device") == 1, log
     assert "Traceback" not in log
     assert status == 503 and "archive rebuild" in body
@@ -256,24 +246,14 @@ def test_serve_says_once_that_its_first_build_ran_out_of_space_and_serves_all_th
 def test_serve_answers_from_the_live_index_while_a_rebuild_runs_out_of_space(disk, built, tmp_path):
     location, sources = built
     write_corpus(sources / "b.jsonl", articles=200, seed=2)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from web.cli import main; main()", "serve", "--port", str(port)],
-        cwd=REPOSITORY, env={**os.environ, "ARCHIVE_INDEX": str(location.root)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port)
-        answered = _api_answer(port)
+    with running_archive(location.root) as server:
+        answered = _api_answer(server.port)
         failed = run_archive(tmp_path, "rebuild", str(sources), index=location.root, fill_at=COMMIT, disk=disk)
         assert failed.returncode == 1
-        assert _api_answer(port) == answered
+        assert _api_answer(server.port) == answered
         (disk / "filler").unlink()
         assert run_archive(tmp_path, "rebuild", str(sources), index=location.root).returncode == 0
-        assert _api_answer(port)[0] > answered[0]
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
+        assert _api_answer(server.port)[0] > answered[0]
 
 
 def test_a_rebuild_whose_writer_processes_died_says_so_instead_of_waiting_for_them(tmp_path):
