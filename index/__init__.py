@@ -21,6 +21,7 @@ from index.querying import FILTER_TOKEN, MAX_QUERY_LENGTH, DateRange, parse_date
 from index.schema import FACETS, FILTER_NAMES, FILTERS, FilterField
 from index.searching import MATCH_MODES, MAX_PER_PAGE, SORTS, TIME_LIMIT_SECONDS, Hit, SearchRequest, SearchResult, search
 from index.snapshot import LiveIndex, Snapshot
+from index.space import IndexWriteFailed
 from index.stats import IndexStats, index_stats
 from index.storage import IndexBusy, IndexLocation, IndexMissing, IndexOutdated, IndexUnavailable, IndexUnreadable
 from index.writing import BuildSummary, rebuild, update
@@ -44,6 +45,7 @@ __all__ = [
     "IndexStats",
     "IndexUnavailable",
     "IndexUnreadable",
+    "IndexWriteFailed",
     "LiveIndex",
     "MATCH_MODES",
     "MAX_PER_PAGE",

@@ -10,6 +10,7 @@ from whoosh.analysis import RegexTokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from archive.model import Article
+from archive.names import escape_undecodable
 from index.analysis import text_analyzer
 from index.engine.analysis import OnePassPositions
 
@@ -85,7 +86,7 @@ def article_to_document(article: Article, mtime_ns: int = 0) -> dict:
         "tags": SEPARATOR.join(article.tags),
         "language": article.language,
         "url": article.url,
-        "path": article.path,
+        "path": path_term(article.path),
         "mtime_ns": mtime_ns,
         "content_hash": article.content_hash,
     }
@@ -102,7 +103,13 @@ def article_to_document(article: Article, mtime_ns: int = 0) -> dict:
 
 def url_key(article_id: str) -> str:
     """Return a short, URL-safe key derived from an article id (ids may be URLs or paths)."""
-    return hashlib.sha256(article_id.encode("utf-8")).hexdigest()[:16]
+    # surrogatepass: the same bytes as UTF-8 for every valid id, and a key even for one holding a lone surrogate.
+    return hashlib.sha256(article_id.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def path_term(path: str) -> str:
+    """Return a file's path as the index holds it: valid text, one per path (backslashes doubled, odd bytes as \\xNN)."""
+    return escape_undecodable(path.replace("\\", "\\\\"))
 
 
 def split_values(stored: str) -> tuple[str, ...]:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import shutil
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
 from whoosh.index import Index, open_dir
 from whoosh.searching import Searcher
 
@@ -44,6 +48,39 @@ class IndexOutdated(IndexUnavailable):
 
 class IndexBusy(Exception):
     """Another process is rebuilding or updating the index."""
+
+
+class GenerationStorage(FileStorage):
+    """Whoosh's storage for a generation being written, which can close every file its writer opened.
+
+    A writer that fails on a full disk also fails to close its files (the first close that flushes
+    raises), and an open file keeps its space even once deleted: closing them all is what frees the disk
+    when the failed generation is removed, in a server that goes on running too.
+    """
+
+    def __init__(self, folder: Path | str, opened: weakref.WeakSet[StructFile] | None = None):
+        super().__init__(str(folder))
+        # Shared with this storage's temporary storages; weak, as a file no longer referenced is closed already.
+        self.opened: weakref.WeakSet[StructFile] = weakref.WeakSet() if opened is None else opened
+
+    def create_file(self, name: str, **kwargs) -> StructFile:
+        """Create a file, remembering it."""
+        created = super().create_file(name, **kwargs)
+        self.opened.add(created)
+        return created
+
+    def temp_storage(self, name: str | None = None) -> GenerationStorage:
+        """Return a storage for the writer's temporary files, in a folder of the generation."""
+        folder = Path(self.folder) / (name or f"{time.time_ns()}.tmp")
+        return GenerationStorage(folder, self.opened).create()
+
+    def close_files(self) -> None:
+        """Close every file created here, whatever state the failed writer left it in."""
+        for created in self.opened:
+            try:
+                created.file.close()  # closes the descriptor even when the flush before it fails
+            except OSError:
+                pass
 
 
 @dataclass(frozen=True)
@@ -92,22 +129,41 @@ class IndexLocation:
         """Return whether any generation folder exists here, published or not."""
         return self.root.is_dir() and any(folder.name.startswith(GENERATION_PREFIX) for folder in self.root.iterdir())
 
-    def new_generation(self) -> Path:
-        """Create an empty folder for a generation being built, marked with the index format."""
+    @contextmanager
+    def new_generation(self, copy_of: Path | None = None) -> Iterator[Path]:
+        """Yield a folder for a generation being built, starting with copy_of's files; remove it unless published.
+
+        An update builds a copy of the live generation and publishes it, as a rebuild does, so a failed
+        update leaves the live generation exactly as it was. The copy is made of hard links: Whoosh never
+        changes a file it has written (deletions are recorded in its table of contents), so the two
+        generations can share every file, and the copy costs no space. A new generation is marked with
+        the index format (a copy shares its original's mark, which must never be written through the link).
+        """
         self.root.mkdir(parents=True, exist_ok=True)
         generation = self.root / f"{GENERATION_PREFIX}{time.time_ns()}"
         generation.mkdir()
-        (generation / FORMAT_FILE).write_text(FORMAT + "\n", encoding="utf-8")
-        return generation
+        try:
+            if copy_of is not None:
+                _link_files(copy_of, generation)
+            else:
+                (generation / FORMAT_FILE).write_text(FORMAT + "\n", encoding="utf-8")
+            yield generation
+        finally:
+            if self.current_generation() != generation:
+                shutil.rmtree(generation, ignore_errors=True)
 
     def publish(self, generation: Path) -> None:
         """Make a built generation live in one atomic step, then remove old ones."""
         pointer = self.root / f"{CURRENT_FILE}.tmp"
-        with open(pointer, "w", encoding="utf-8") as handle:
-            handle.write(generation.name)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(pointer, self.root / CURRENT_FILE)
+        try:
+            with open(pointer, "w", encoding="utf-8") as handle:
+                handle.write(generation.name)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(pointer, self.root / CURRENT_FILE)
+        except BaseException:
+            pointer.unlink(missing_ok=True)  # a full disk fails the write; leave no half pointer behind
+            raise
         self.remove_generations(keep=self.readable_generations())
 
     def readable_generations(self) -> set[Path]:
@@ -149,7 +205,7 @@ class IndexLocation:
         self.root.mkdir(parents=True, exist_ok=True)
         lock_file = self.root / LOCK_FILE
         # flock is released by the kernel when the last process holding it ends; the writer processes of a
-        # rebuild inherit it, which is why they are made to die with the rebuild (index/subwriters.py).
+        # rebuild inherit it, which is why they are made to die with the rebuild (index/engine/writers.py).
         with open(lock_file, "a+", encoding="utf-8") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -159,15 +215,18 @@ class IndexLocation:
                 running = holder is None or is_running(holder)
                 openers = [] if running else processes_with_open(lock_file)
                 raise IndexBusy(busy_message(self.root, lock_file, holder, running, openers)) from None
-            handle.seek(0)
-            handle.truncate()
-            handle.write(this_process().to_text())
-            handle.flush()
+            os.ftruncate(handle.fileno(), 0)
+            try:
+                os.write(handle.fileno(), this_process().to_text().encode("utf-8"))
+            except OSError as error:
+                # The record only names the holder for a busy message; on a full disk the run goes on
+                # without it, to its space check or its own clear failure.
+                if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise
             try:
                 yield
             finally:
-                handle.seek(0)
-                handle.truncate()
+                os.ftruncate(handle.fileno(), 0)
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
@@ -177,3 +236,16 @@ def read_format(generation: Path) -> str:
         return (generation / FORMAT_FILE).read_text(encoding="utf-8").strip()
     except OSError:
         return ""
+
+
+def _link_files(source: Path, target: Path) -> None:
+    """Give the target folder every file of the source: hard links, or copies where links are not supported."""
+    for file in source.iterdir():
+        if not file.is_file():
+            continue  # Whoosh's temporary folders, left by an older version's failed update
+        try:
+            os.link(file, target / file.name)
+        except OSError as error:
+            if error.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP):
+                raise
+            shutil.copy2(file, target / file.name)

@@ -16,6 +16,7 @@ from index import (
     IndexBusy,
     IndexLocation,
     IndexUnavailable,
+    IndexWriteFailed,
     LiveIndex,
     SearchRequest,
     Snapshot,
@@ -62,12 +63,13 @@ writing_options = _options(
 @click.command("rebuild", short_help="Index folders of articles into a fresh index.")
 @with_appcontext
 @writing_options
+@click.option("--force", is_flag=True, help="Start even when the disk looks too full for the new index.")
 def rebuild_command(
-    sources: tuple[Path, ...], index_path: Path | None, max_file_mb: int | None, time_limit: float | None, verbose: bool
+    sources: tuple[Path, ...], index_path: Path | None, max_file_mb: int | None, time_limit: float | None, verbose: bool, force: bool
 ) -> None:
     """Index every article under SOURCES (default: the sample articles) into a fresh index, then switch to it."""
     tried = _sources(sources)
-    summary = _write(rebuild, "Indexing", _location(index_path), tried, max_file_mb, time_limit, verbose)
+    summary = _write(rebuild, "Indexing", _location(index_path), tried, max_file_mb, time_limit, verbose, force=force)
     if not summary.published:
         raise click.ClickException(
             f"{terminal.nothing_read(tried)}, so the previous index was kept. "
@@ -158,9 +160,12 @@ def serve_command(host: str, port: int, threads: int) -> None:
     if not live.location.has_generations():
         tried = _sources(())
         click.echo(f"No index yet: building one from {', '.join(map(str, tried))}")
-        summary = _write(rebuild, "Indexing", live.location, tried, None, None, verbose=False)
-        if not summary.published:
-            _warn(f"{terminal.nothing_read(tried)}. Run `archive rebuild` with the folders of your articles.")
+        try:
+            summary = _write(rebuild, "Indexing", live.location, tried, None, None, verbose=False)
+            if not summary.published:
+                _warn(f"{terminal.nothing_read(tried)}. Run `archive rebuild` with the folders of your articles.")
+        except DiskRefused as error:  # a full or read-only disk: said once, and the pages say there is no index
+            click.echo(click.style(f"Error: {error.message}", fg="red"), err=True)
     try:
         live.snapshot()
     except IndexUnavailable as error:
@@ -213,6 +218,7 @@ def _write(
     max_file_mb: int | None,
     time_limit: float | None,
     verbose: bool,
+    **options,
 ) -> BuildSummary:
     """Run a rebuild or an update with a progress bar, the configured limits unless given, and print its summary."""
     config = current_app.config
@@ -223,6 +229,7 @@ def _write(
             max_bytes=(max_file_mb or config["MAX_FILE_MB"]) * 1024 * 1024,
             progress=progress,
             time_limit=time_limit or config["EXTRACTION_TIME_LIMIT"],
+            **options,
         )
     _echo(terminal.summary_lines(summary, verbose))
     return summary
@@ -246,13 +253,19 @@ def _open(live: LiveIndex) -> Snapshot:
         raise click.ClickException(str(error)) from None
 
 
+class DiskRefused(click.ClickException):
+    """A write the disk refused (full, read-only, not ours), said in one line; exit status 1."""
+
+
 @contextmanager
 def _writing() -> Iterator[None]:
-    """Turn a busy or missing index and an interruption into clear messages."""
+    """Turn a busy or missing index, a disk that refuses a write and an interruption into clear messages."""
     try:
         yield
     except (IndexBusy, IndexUnavailable) as error:
         raise click.ClickException(str(error)) from None
+    except IndexWriteFailed as error:
+        raise DiskRefused(str(error)) from None
     except KeyboardInterrupt:
         click.echo("\nInterrupted. The index that was live before is still the one being served.", err=True)
         raise SystemExit(130) from None

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from archive.categories import category_label
+from archive.names import escape_undecodable
 from index import FILTERS, BuildSummary, IndexStats, Marked, SearchResult
 
 
@@ -50,7 +51,7 @@ def summary_lines(summary: BuildSummary, verbose: bool) -> list[str]:
     lines.append(f"  {'documents per second':<20}{summary.documents_per_second:>9,.0f}")
     lines.append(f"  {'documents in index':<20}{summary.documents_in_index:>9,}")
     if verbose:
-        lines += [f"  skipped {skipped.path}: {skipped.reason}" for skipped in summary.skipped]
+        lines += [f"  skipped {escape_undecodable(skipped.path)}: {skipped.reason}" for skipped in summary.skipped]
     return lines
 
 
