@@ -212,13 +212,16 @@ def top_ranked(
     return [(int(documents[i]), float(score)) for i, score in zip(order[:limit], ranked_scores[:limit])]
 
 
-def newest_first(snapshot: Snapshot, candidates: np.ndarray, limit: int, newest: bool) -> list[tuple[int, float]]:
-    """Return the first candidates by publication date (undated ones last), as (docnum, 0.0) pairs."""
+def newest_first(snapshot: Snapshot, candidates: np.ndarray, missing: np.ndarray, limit: int, newest: bool) -> list[tuple[int, float]]:
+    """Return the first candidates by publication date, as (docnum, 0.0) pairs: those with every word, then the others.
+
+    Within each, undated articles come last.
+    """
     documents = np.flatnonzero(candidates)
     published = snapshot.published()[documents]
-    undated = published == NO_DATE
+    order_of_date = (missing[documents] > 0) * 2 + (published == NO_DATE)
     moment = published.astype(np.float64)
-    order = _first(limit, undated.astype(np.float64), -moment if newest else moment, documents)
+    order = _first(limit, order_of_date.astype(np.float64), -moment if newest else moment, documents)
     return [(int(documents[i]), 0.0) for i in order]
 
 

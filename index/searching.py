@@ -169,16 +169,16 @@ def _page_of_hits(
     settings: RankingSettings,
 ) -> tuple[Hit, ...]:
     """Return one page of hits, ranked or sorted by date, with their snippets."""
+    missing = len(matches.optional) - matches.held
     if sort == "relevance":
         masks = matches.required + matches.optional
         scores = bm25f_scores(snapshot, parsed.wanted, masks, settings)
-        missing = len(matches.optional) - matches.held
         if settings.feedback_weight and len(parsed.wanted) >= settings.feedback_min_words:
             first = top_ranked(snapshot, parsed.wanted, documents, scores, missing, settings, settings.feedback_documents)
             scores += feedback_scores(snapshot, parsed.wanted, [docnum for docnum, _ in first], settings)
         ranked = top_ranked(snapshot, parsed.wanted, documents, scores, missing, settings, page * per_page)
     else:
-        ranked = newest_first(snapshot, documents, page * per_page, newest=sort == "newest")
+        ranked = newest_first(snapshot, documents, missing, page * per_page, newest=sort == "newest")
     terms = query_terms(parsed, snapshot.reader) if with_snippets else frozenset()
     hits = []
     for docnum, score in ranked[(page - 1) * per_page :]:

@@ -138,3 +138,18 @@ def test_proximity_ranks_words_standing_together_first(tmp_path):
     assert close.hits[0].score > close.hits[1].score
     plain = search(snapshot, SearchRequest(query="harbour seal"), WITHOUT_PROXIMITY)
     assert plain.hits[0].score == pytest.approx(plain.hits[1].score)
+
+
+def test_sorting_by_date_keeps_articles_with_every_word_first(tmp_path):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    records = [("a", "Walrus and seal", "2019-01-01"), ("b", "Walrus alone", "2024-01-01"), ("c", "Walrus again", None)]
+    lines = [json.dumps({"id": key, "title": title, "body": title, "published": date}) for key, title, date in records]
+    (sources / "dated.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    location = IndexLocation(tmp_path / "index")
+    rebuild(location, [sources])
+    snapshot = LiveIndex(location).snapshot()
+    newest = search(snapshot, SearchRequest(query="walrus seal", sort="newest"))
+    assert [hit.id for hit in newest.hits] == ["a", "b", "c"]
+    oldest = search(snapshot, SearchRequest(query="walrus seal", sort="oldest"))
+    assert [hit.id for hit in oldest.hits] == ["a", "b", "c"]
