@@ -64,10 +64,10 @@ def category_stats(snapshot: Snapshot, generation: Path) -> CategoryStats:
     report = load_report(generation)
     accuracy = {score.category: score.accuracy for score in report.scores} if report else {}
     with snapshot.lock:
-        categories = snapshot.value_documents("category")
-        guessed = snapshot.value_documents("category_origin").get(PREDICTED, frozenset())
-    counts = (
-        CategoryCount(category, len(documents), len(documents & guessed), accuracy.get(category))
-        for category, documents in categories.items()
-    )
+        categories = snapshot.facet_table("category")
+        guessed = snapshot.mask(snapshot.facet_table("category_origin").documents(PREDICTED))
+    counts = []
+    for category in categories.values:
+        documents = categories.documents(category)
+        counts.append(CategoryCount(category, len(documents), int(guessed[documents].sum()), accuracy.get(category)))
     return CategoryStats(tuple(sorted(counts, key=lambda count: (-count.articles, count.category))), report)

@@ -6,9 +6,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPOSITORY, shared_data
 
 
+@pytest.mark.slow
 def test_benchmark_suite_smoke_run():
     shared_data("bench")
     output = subprocess.run(
