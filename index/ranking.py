@@ -154,7 +154,7 @@ def _add_pairs(pairs: dict[tuple[str, str], float], occurrences: list[tuple[int,
                 pairs[key] = pairs.get(key, 0.0) + 1.0 / (distance * distance)
 
 
-def feedback_scores(snapshot: Snapshot, clauses: Sequence[Clause], first: Sequence[int], settings: RankingSettings) -> np.ndarray:
+def feedback_scores(snapshot: Snapshot, clauses: Sequence[Clause], first: Sequence[tuple[int, float]], settings: RankingSettings) -> np.ndarray:
     """Return every document's score for the words that stand out in the first results (Rocchio's feedback, tf-idf).
 
     Each first result's words are weighed by their share of its text times their idf; the best
@@ -164,14 +164,15 @@ def feedback_scores(snapshot: Snapshot, clauses: Sequence[Clause], first: Sequen
     analyzer = snapshot.schema["body"].analyzer
     documents = snapshot.live_count()
     weights: dict[str, float] = {}
-    for docnum in first:
+    top = max((score for _, score in first), default=1.0) or 1.0
+    for docnum, score in first:
         fields = snapshot.searcher.stored_fields(docnum)
         terms = [term for term, _ in analyzer.index_terms(f"{fields.get('title', '')}\n{fields.get('body', '')}")]
         for term, count in Counter(terms).items():
             if term not in typed and len(term) > 2 and not term.isdigit():
-                # The body's document frequency stands in for the article's: it is read without the postings.
-                holding = max(snapshot.reader.doc_frequency("body", term), 1)
-                weights[term] = weights.get(term, 0.0) + count / len(terms) * _idf(documents, holding)
+                # The larger field frequency stands in for the article's: it is read without the postings.
+                holding = max(1, *(snapshot.reader.doc_frequency(fieldname, term) for fieldname in SEARCH_FIELDS))
+                weights[term] = weights.get(term, 0.0) + score / top * count / len(terms) * _idf(documents, holding)
     scores = np.zeros(snapshot.size, dtype=np.float64)
     best = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[: settings.feedback_terms]
     for term, weight in best:

@@ -175,7 +175,7 @@ def _page_of_hits(
         scores = bm25f_scores(snapshot, parsed.wanted, masks, settings)
         if settings.feedback_weight and len(parsed.wanted) >= settings.feedback_min_words:
             first = top_ranked(snapshot, parsed.wanted, documents, scores, missing, settings, settings.feedback_documents)
-            scores += feedback_scores(snapshot, parsed.wanted, [docnum for docnum, _ in first], settings)
+            scores += feedback_scores(snapshot, parsed.wanted, first, settings)
         ranked = top_ranked(snapshot, parsed.wanted, documents, scores, missing, settings, page * per_page)
     else:
         ranked = newest_first(snapshot, documents, missing, page * per_page, newest=sort == "newest")
