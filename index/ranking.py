@@ -32,7 +32,7 @@ FEEDBACK_CANDIDATES = 5
 class RankingSettings:
     """The parameters of the ranking, chosen by cross-validation (python -m tests.benchmarks.ranking --tune)."""
 
-    k1: float = 1.2
+    k1: float = 2.0
     title_b: float = 0.5
     body_b: float = 0.75
     title_weight: float = 2.0
@@ -40,11 +40,11 @@ class RankingSettings:
     # "strict": fewer missing words always rank first; "all-first": documents with every word first, then by score.
     tiers: str = "all-first"
     # How much the query's words standing close together count (0: not at all), and within how many words.
-    proximity: float = 0.0
+    proximity: float = 0.5
     proximity_window: int = 5
     # Pseudo-relevance feedback for questions of at least `feedback_min_words` words: the words that stand out in
     # the first `feedback_documents` results add to every result's score, up to `feedback_weight` each (0: off).
-    feedback_weight: float = 0.0
+    feedback_weight: float = 0.7
     feedback_documents: int = 5
     feedback_terms: int = 20
     feedback_min_words: int = 5

@@ -308,11 +308,10 @@ def previous_rankings(location: IndexLocation, questions: Mapping[str, str], dep
 
 
 GRID = {
-    "k1": (1.6, 2.0, 2.5),
+    "k1": (1.2, 2.0),
     "title_weight": (1.5, 2.0),
-    "body_b": (0.6, 0.75),
-    "proximity": (0.25, 0.5),
-    "feedback_weight": (0.0, 0.5, 0.7),
+    "proximity": (0.0, 0.5),
+    "feedback_weight": (0.0, 0.7),
 }
 
 
