@@ -27,7 +27,7 @@ GENERATION_PREFIX = "gen-"
 # Written into every generation; an index without this format (say, built before the classes pickled in
 # its schema moved) is reported as needing a rebuild instead of being misread.
 FORMAT_FILE = "FORMAT"
-FORMAT = "news-archive index 2"
+FORMAT = "news-archive index 3"  # 3: category_origin and category_confidence, and the category model
 
 
 class IndexUnavailable(Exception):
