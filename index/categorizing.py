@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING
 
 from archive.categories import PREDICTED, TRUSTED_ORIGINS, CategoryRules
 from archive.model import Article
-from archive.training import ModelReport, Prediction, TrainingSample, learnable, model_text, not_trained
+from archive.training import MIN_EXAMPLES, ModelReport, Prediction, TrainingSample, learnable, model_text, not_trained
 
 if TYPE_CHECKING:
     from archive.classifier import CategoryModel
@@ -81,7 +81,7 @@ class Categorizer:
         if not self._held_count or self.model is not None:
             return ""
         if self.report is not None:
-            why = f"{self.report.reason} (each needs {self.report.min_examples})"
+            why = self.report.reason
         else:
             why = "this index has no category model it can use (archive rebuild learns one)"
         return f"{self._held_count:,} articles without a category stay uncategorized: {why}"
@@ -127,7 +127,7 @@ class Categorizer:
 def _train(sample: TrainingSample) -> tuple[CategoryModel | None, ModelReport]:
     """Train on the sample, importing scikit-learn only when there is something to learn."""
     if len(learnable(sample)) < 2:
-        return None, not_trained(sample, "fewer than two categories have enough labelled articles to learn from")
+        return None, not_trained(sample, f"fewer than two categories have enough labelled articles to learn from (each needs {MIN_EXAMPLES})")
     from archive import classifier
 
     return classifier.train(sample)

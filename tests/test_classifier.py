@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import random
+import zlib
 from collections import Counter
 
 import pytest
@@ -67,6 +68,17 @@ def test_a_trained_model_predicts_confidently_and_abstains_off_topic():
     assert model.predict([]) == []
 
 
+def test_a_model_that_learned_nothing_is_not_kept():
+    rng = random.Random(4)
+    sample = TrainingSample()
+    for _ in range(300):  # every topic's words under every label: the labels say nothing about the texts
+        sample.add(model_text("Title", topic_text(rng.choice(TOPICS), rng)), rng.choice(TOPICS))
+    model, report = classifier.train(sample)
+    assert model is None and not report.trained
+    assert report.reason.startswith("the model was not clearly better than always guessing ") and "% right against " in report.reason
+    assert len(report.scores) == 3 and report.accuracy < 0.5
+
+
 def test_the_model_and_its_report_survive_saving():
     model, report = classifier.train(sample_of({"sport": 25, "business": 25}))
     assert ModelReport.from_json(report.to_json()) == report
@@ -77,7 +89,7 @@ def test_the_model_and_its_report_survive_saving():
 
 @pytest.mark.parametrize(
     "data",
-    [pickle.dumps("0.1") + b"whatever", b"", pickle.dumps(__import__("sklearn").__version__) + pickle.dumps("not a model")],
+    [pickle.dumps("0.1") + b"whatever", b"", pickle.dumps(__import__("sklearn").__version__) + zlib.compress(pickle.dumps("not a model"))],
     ids=["another scikit-learn", "empty", "not a model"],
 )
 def test_a_model_that_cannot_be_used_says_why(data):

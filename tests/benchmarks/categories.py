@@ -51,7 +51,7 @@ MOVED_FOLDER = "saved"
 LABELLED_SHARE = 0.2
 SEED = 0
 NEIGHBOURS = 10
-SIMILAR_TERMS = 12  # as the article page's similar articles (index/documents.py)
+SIMILAR_TERMS = 12  # as the article page's similar articles (index/articles.py)
 MODEL_NAMES = {"archive": "archive (SGD linear SVM, calibrated)", "linearsvc": "LinearSVC, tf-idf 1-2 grams",
                "knn": f"{NEIGHBOURS} nearest (index's similar articles)", "majority": "majority class"}
 
