@@ -13,8 +13,8 @@ import re
 
 import pycld2
 
-# Enough text to tell the language of an article; reading more costs time and changes nothing.
-DETECTION_CHARACTERS = 4000
+# Enough text to tell the language of an article; reading more costs time and changed nothing measured.
+DETECTION_CHARACTERS = 2000
 # Fewer different words than this do not tell a language: "Walrus 0 walrus" was read as Corsican (each
 # Chinese, Japanese or Korean character counts as a word).
 MIN_DISTINCT_WORDS = 3
@@ -53,14 +53,27 @@ def normalize_language(tag: str) -> str:
 
 def detect_language(text: str) -> str:
     """Return the language a text is written in, as a primary subtag, or "" when too little of it tells (a few words)."""
-    sample = _REFUSED.sub(" ", text[:DETECTION_CHARACTERS])
-    if len(set(_WORDS.findall(sample.lower()))) < MIN_DISTINCT_WORDS:
+    sample = text[:DETECTION_CHARACTERS]
+    if not _has_distinct_words(sample, MIN_DISTINCT_WORDS):
         return ""
     try:
         reliable, _bytes, details = pycld2.detect(sample, bestEffort=True)
-    except pycld2.error:  # what the sanitising above missed: the language stays unknown
-        return ""
+    except (pycld2.error, UnicodeEncodeError):  # rare characters CLD2 refuses: read the text without them
+        try:
+            reliable, _bytes, details = pycld2.detect(_REFUSED.sub(" ", sample), bestEffort=True)
+        except pycld2.error:
+            return ""
     return normalize_language(details[0][1]) if reliable else ""
+
+
+def _has_distinct_words(text: str, wanted: int) -> bool:
+    """Tell whether a text holds at least `wanted` different words (reading no further than needed)."""
+    seen: set[str] = set()
+    for word in _WORDS.finditer(text):
+        seen.add(word.group(0).lower())
+        if len(seen) >= wanted:
+            return True
+    return False
 
 
 def language_label(code: str) -> str:

@@ -5,9 +5,11 @@ one idf per term over whole articles; each field's term frequency normalised by 
 and weighted; the weighted frequencies added, then saturated once. Summing a BM25 per field instead
 gives a common word that is rare among titles the weight of a rare word whenever it stands in a title.
 
-A term belongs to an analysis family (the English "peac", the French "journal"): its idf and the
-average lengths are those of that family's articles (as Lucene counts them per field), so articles in
-one language rank among themselves as they would in an archive of their language alone.
+A term belongs to an analysis family (the English "peac", the French "journal"): its rarity is counted
+over the whole archive, as for any other term, and each field's average length over the family's own
+articles (a Chinese article's length counts pairs of characters, not words). Counting idf within the
+family instead (as Lucene counts per field) made any word of a small family common: a French word in one
+of the two French articles ranked it below English articles with the same word.
 """
 
 from __future__ import annotations
@@ -103,7 +105,7 @@ def _term_scores(snapshot: Snapshot, family: str, text: str, settings: RankingSe
             normalised = found.frequencies / ((1 - b) + b * lengths / snapshot.average_length(fieldname))
             documents, frequency = _add_sparse(documents, frequency, found.documents, settings.weight(part) * normalised)
     holding = int(np.count_nonzero(snapshot.live()[documents]))
-    return documents, _idf(snapshot.family_live_count(family), holding) * frequency * (settings.k1 + 1) / (settings.k1 + frequency)
+    return documents, _idf(snapshot.live_count(), holding) * frequency * (settings.k1 + 1) / (settings.k1 + frequency)
 
 
 def _add_sparse(documents: np.ndarray, values: np.ndarray, more: np.ndarray, more_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -143,10 +145,7 @@ def proximity_scores(
     if len(words) < 2 or not len(documents):
         return {}
     ordered = sorted(documents)
-    idf = {
-        (family, word): _idf(snapshot.family_live_count(family), snapshot.document_frequency((word,), search_fields((family,))))
-        for family, word in words
-    }
+    idf = {(family, word): _idf(snapshot.live_count(), snapshot.document_frequency((word,), search_fields((family,)))) for family, word in words}
     pairs: dict[int, dict[tuple[tuple[str, str], tuple[str, str]], float]] = {docnum: {} for docnum in ordered}
     for family in dict.fromkeys(family for family, _ in words):
         for fieldname in search_fields((family,)):
@@ -191,7 +190,7 @@ def feedback_scores(snapshot: Snapshot, clauses: Sequence[Clause], first: Sequen
             if (family, term) not in typed and len(term) > 2 and not term.isdigit():
                 # The body's document frequency stands in for the article's: it is read without the postings.
                 holding = max(snapshot.reader.doc_frequency(body, term), 1)
-                weights[family, term] = weights.get((family, term), 0.0) + count / len(terms) * _idf(snapshot.family_live_count(family), holding)
+                weights[family, term] = weights.get((family, term), 0.0) + count / len(terms) * _idf(snapshot.live_count(), holding)
     scores = np.zeros(snapshot.size, dtype=np.float64)
     best = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[: settings.feedback_terms]
     for (family, term), weight in best:

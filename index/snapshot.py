@@ -119,7 +119,7 @@ class Snapshot:
         self._published: np.ndarray | None = None
         self._vocabulary: Vocabulary | None = None
         self._families: tuple[str, ...] | None = None
-        self._family_sizes: dict[str, tuple[int, int]] = {}
+        self._family_sizes: dict[str, int] = {}
 
     @property
     def schema(self):
@@ -141,17 +141,8 @@ class Snapshot:
 
     def family_size(self, family: str) -> int:
         """Return how many documents of an analysis family there are, deleted ones included (as field lengths count them)."""
-        return self._family_counts(family)[0]
-
-    def family_live_count(self, family: str) -> int:
-        """Return how many live documents an analysis family has: the collection its words' idf is computed over."""
-        return self._family_counts(family)[1]
-
-    def _family_counts(self, family: str) -> tuple[int, int]:
-        """Return an analysis family's document count, with and without deleted documents."""
         if family not in self._family_sizes:
-            documents = self.postings(ANALYSIS_FIELD, family).documents
-            self._family_sizes[family] = len(documents), int(np.count_nonzero(self.live()[documents]))
+            self._family_sizes[family] = len(self.postings(ANALYSIS_FIELD, family).documents)
         return self._family_sizes[family]
 
     def mask(self, documents: np.ndarray | None = None) -> np.ndarray:
