@@ -31,6 +31,7 @@ class Article:
     summary: str = ""
     path: str = ""
     content_hash: str = field(default="", compare=False)
+    captured: datetime | None = None  # when a web archive or `archive add` fetched the page; timezone-aware
 
     @property
     def paragraphs(self) -> list[str]:
@@ -107,6 +108,16 @@ class Skipped:
 
     path: str
     reason: str
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """A web page's bytes and what is known of it, for the page parser (a WARC record, a feed entry)."""
+
+    data: bytes
+    relative_path: str  # the fallback id
+    label: str  # what a Skipped names: the file, and the record or entry inside it
+    url: str = ""  # the page's address when its markup names none
 
 
 @dataclass(frozen=True)

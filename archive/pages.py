@@ -7,8 +7,8 @@ import signal
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from archive.model import Article, ParseError, Skipped
-from archive.sources import DEFAULT_MAX_BYTES, HTML_EXTENSIONS, SourceFile, read_article
+from archive.model import Article, PageJob, ParseError, Skipped
+from archive.sources import DEFAULT_MAX_BYTES, HTML_EXTENSIONS, SourceFile, parse_page, read_article
 
 # Real news pages take well under a second; a page taking this long is pathological (or hostile).
 DEFAULT_TIME_LIMIT = 30.0
@@ -41,17 +41,25 @@ class PageWorker:
 
     def read(self, source: SourceFile) -> Article | Skipped:
         """Return the page's article, or a Skipped saying why there is none (too slow, crashed, not an article)."""
+        return self._run(source, str(source.path))
+
+    def parse(self, job: PageJob) -> Article | Skipped:
+        """Return the article of a page given as bytes (a WARC record, a feed entry), or why there is none."""
+        return self._run(job, job.label)
+
+    def _run(self, job: SourceFile | PageJob, label: str) -> Article | Skipped:
+        """Send one job to the worker and wait for its answer, at most the time limit."""
         connection = self._connect()
-        connection.send(source)
+        connection.send(job)
         if not connection.poll(self.time_limit):
             self.close()
-            return Skipped(str(source.path), f"took longer than {self.time_limit:g} s to extract")
+            return Skipped(label, f"took longer than {self.time_limit:g} s to extract")
         try:
             return connection.recv()
         except EOFError:
             # The worker died: a crash inside a C parser, or the system killed it for memory.
             self.close()
-            return Skipped(str(source.path), "the page parser crashed on it")
+            return Skipped(label, "the page parser crashed on it")
 
     def close(self) -> None:
         """Stop the worker, if one is running."""
@@ -80,15 +88,15 @@ class PageWorker:
 
 
 def _serve(connection: Connection, max_bytes: int) -> None:
-    """Read each file sent over the connection and send back its Article or Skipped, until it closes."""
+    """Read each file or page sent over the connection and send back its Article or Skipped, until it closes."""
     # Ctrl-C reaches the whole process group: the parent stops this worker, which must not print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
-            source = connection.recv()
+            job = connection.recv()
         except EOFError:
             return
-        connection.send(read_page(source, max_bytes))
+        connection.send(parse_page(job) if isinstance(job, PageJob) else read_page(job, max_bytes))
 
 
 def read_page(source: SourceFile, max_bytes: int) -> Article | Skipped:

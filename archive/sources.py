@@ -4,24 +4,46 @@ from __future__ import annotations
 
 import codecs
 import errno
+import io
 import os
 import stat
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import BinaryIO
 
 from archive.encoding import decode_bytes
 from archive.jsonl import parse_jsonl
-from archive.model import Article, Duplicate, ParseError, Skipped
+from archive.model import Article, Duplicate, PageJob, ParseError, Skipped
+from archive.tables import TableSettings, parse_table, sniff_delimiter
 from archive.text import parse_text
 
 TEXT_EXTENSIONS = frozenset({".txt", ".text", ".md"})
 HTML_EXTENSIONS = frozenset({".html", ".htm", ".xhtml", ".shtml"})
 JSONL_EXTENSIONS = frozenset({".jsonl", ".ndjson"})
+TABLE_EXTENSIONS = frozenset({".csv", ".tsv", ".tab"})
+FEED_EXTENSIONS = frozenset({".rss", ".atom", ".rdf", ".xml", ".json"})
+WARC_SUFFIXES = (".warc", ".warc.gz")
+WACZ_EXTENSION = ".wacz"
+# The kinds of file the archive reads, as the summary names them.
+KIND_LABELS = {
+    "text": "plain text",
+    "html": "web pages",
+    "jsonl": "JSON Lines",
+    "warc": "web archives",
+    "feed": "feeds",
+    "table": "CSV and TSV",
+    "untyped": "without extension",
+    "other": "other types",
+}
+PageParser = Callable[[PageJob], "Article | Skipped"]
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # Files that travel with collections but describe them rather than being articles.
 NOT_ARTICLES = frozenset({"readme", "license", "licence", "copying", "changelog", "provenance", "authors", "notice"})
 _SNIFF_BYTES = 8192
+_TABLE_SNIFF_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -101,6 +123,18 @@ def _source_file(path: Path, root: Path) -> Iterator[SourceFile | Skipped]:
     yield SourceFile(path, relative.as_posix(), folder, info.st_mtime_ns, info.st_size)
 
 
+def file_kind(path: Path) -> str:
+    """Return the kind of a file by its name: one of KIND_LABELS."""
+    extension = path.suffix.lower()
+    if path.name.lower().endswith(WARC_SUFFIXES) or extension == WACZ_EXTENSION:
+        return "warc"
+    kinds = (
+        (FEED_EXTENSIONS, "feed"), (TABLE_EXTENSIONS, "table"), (JSONL_EXTENSIONS, "jsonl"),
+        (HTML_EXTENSIONS, "html"), (TEXT_EXTENSIONS, "text"),
+    )
+    return next((kind for extensions, kind in kinds if extension in extensions), "other" if extension else "untyped")
+
+
 def read_article(source: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
     """Read and parse a file holding one article; raise ParseError with the reason it is not one."""
     extension = source.path.suffix.lower()
@@ -128,10 +162,21 @@ def read_article(source: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES) -> Arti
 
 
 def read_articles(
-    source: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES, consumed: Callable[[int], None] | None = None
-) -> Iterator[Article | Skipped]:
-    """Yield the articles of one file (many for JSON Lines), or a Skipped for each part that is not one."""
-    if source.path.suffix.lower() not in JSONL_EXTENSIONS:
+    source: SourceFile,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    consumed: Callable[[int], None] | None = None,
+    *,
+    tables: TableSettings = TableSettings(),
+    parse: PageParser | None = None,
+) -> Iterator[Article | Skipped | Duplicate]:
+    """Yield the articles of one file (many for JSON Lines, tables, feeds, web archives), or why a part is none.
+
+    `parse` turns the pages inside feeds and web archives into articles (the page worker, in a rebuild);
+    without it they are parsed in this process.
+    """
+    readers = {"jsonl": _read_jsonl, "table": _read_table, "feed": _read_feed, "warc": _read_web_archive}
+    reader = readers.get(file_kind(source.path))
+    if reader is None:
         try:
             yield read_article(source, max_bytes)
         except ParseError as error:
@@ -139,22 +184,140 @@ def read_articles(
         if consumed:
             consumed(source.size)
         return
+    if source.size == 0:
+        yield Skipped(str(source.path), "empty file")
+        return
     try:
-        with open(source.path, "rb") as lines:
-            yield from parse_jsonl(
-                lines, relative_path=source.relative_path, path=str(source.path), max_line_bytes=max_bytes, consumed=consumed
-            )
+        yield from reader(source, max_bytes, consumed or _ignore, tables=tables, parse=parse or parse_page)
     except OSError as error:
         yield Skipped(str(source.path), _os_reason(error))
 
 
-def read_sources(sources: Iterable[Path], max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Article | Skipped]:
+def read_sources(
+    sources: Iterable[Path], max_bytes: int = DEFAULT_MAX_BYTES, *, tables: TableSettings = TableSettings()
+) -> Iterator[Article | Skipped | Duplicate]:
     """Yield an Article or a Skipped for every article or problem under the sources."""
     for found in find_files(sources):
         if isinstance(found, Skipped):
             yield found
         else:
-            yield from read_articles(found, max_bytes)
+            yield from read_articles(found, max_bytes, tables=tables)
+
+
+def parse_page(job: PageJob) -> Article | Skipped:
+    """Parse a page given as bytes into an Article, or a Skipped with the reason it is not one."""
+    from archive.html import parse_html  # trafilatura is slow to import; plain-text runs never need it
+
+    try:
+        return parse_html(job.data, relative_path=job.relative_path, url=job.url)
+    except ParseError as error:
+        return Skipped(job.label, str(error))
+    except Exception as error:  # a parser bug on one odd page must not cost the whole run
+        return Skipped(job.label, f"could not be parsed ({type(error).__name__})")
+
+
+def _read_jsonl(source: SourceFile, max_bytes: int, consumed: Callable[[int], None], **_: object) -> Iterator[Article | Skipped]:
+    """Yield the articles of a JSON Lines file, line by line."""
+    with open(source.path, "rb") as lines:
+        yield from parse_jsonl(
+            lines, relative_path=source.relative_path, path=str(source.path), max_line_bytes=max_bytes, consumed=consumed
+        )
+
+
+def _read_table(
+    source: SourceFile, max_bytes: int, consumed: Callable[[int], None], *, tables: TableSettings, **_: object
+) -> Iterator[Article | Skipped]:
+    """Yield the articles of a CSV or TSV file, row by row."""
+    with open(source.path, "rb") as raw:
+        head = raw.read(_TABLE_SNIFF_BYTES)
+        raw.seek(0)
+        encoding = "utf-8-sig" if _is_utf8(head) else "cp1252"
+        with io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="") as lines:
+            sample = head.decode(encoding, errors="replace")
+            yield from parse_table(
+                lines,
+                delimiter=sniff_delimiter(sample, source.path.suffix.lower()),
+                layout=tables.layout_for(source.path),
+                aliases=tables.aliases,
+                relative_path=source.relative_path,
+                path=str(source.path),
+                max_row_bytes=max_bytes,
+                consumed=consumed,
+            )
+
+
+def _read_feed(
+    source: SourceFile, max_bytes: int, consumed: Callable[[int], None], *, parse: PageParser, **_: object
+) -> Iterator[Article | Skipped]:
+    """Yield the articles of an RSS, Atom or JSON feed file, each entry's text read by the page parser."""
+    from archive.feeds import entry_article, entry_job, parse_feed  # feedparser is slow to import; few runs need it
+
+    path = str(source.path)
+    if source.size > max_bytes:
+        yield Skipped(path, f"larger than the {max_bytes // 1024 // 1024} MB limit")
+        return
+    try:
+        entries = parse_feed(source.path.read_bytes())
+    except ParseError as error:
+        yield Skipped(path, str(error))
+        return
+    if not entries:
+        yield Skipped(path, "a feed without entries")
+    for entry in entries:
+        page = parse(entry_job(entry, label=path, relative_path=source.relative_path))
+        yield page if isinstance(page, Skipped) else entry_article(entry, page, relative_path=source.relative_path, path=path)
+    consumed(source.size)
+
+
+def _read_web_archive(
+    source: SourceFile, max_bytes: int, consumed: Callable[[int], None], *, parse: PageParser, **_: object
+) -> Iterator[Article | Skipped | Duplicate]:
+    """Yield the articles of a WARC file (or of each WARC inside a WACZ), record by record."""
+    from archive.warc import capture_article, newest_captures, warc_captures  # as slow to import as feedparser
+
+    path = str(source.path)
+    try:
+        for label, opener, size in _warc_streams(source.path):
+            with opener() as stream:
+                newest = newest_captures(stream)
+            with opener() as stream:
+                done = 0
+                for item in warc_captures(stream, newest, label=label, relative_path=source.relative_path, max_bytes=max_bytes):
+                    position = stream.tell()
+                    consumed(position - done)
+                    done = position
+                    if isinstance(item, Skipped | Duplicate):
+                        yield item
+                    else:
+                        page = parse(item.job)
+                        yield page if isinstance(page, Skipped) else capture_article(item, page, path)
+                consumed(size - done)
+    except zipfile.BadZipFile as error:
+        yield Skipped(path, f"damaged web archive ({error})")
+
+
+def _warc_streams(path: Path) -> Iterator[tuple[str, Callable[[], AbstractContextManager[BinaryIO]], int]]:
+    """Yield (label, opener, size) for the WARC file, or for each WARC in a WACZ bundle's archive/ folder."""
+    if path.suffix.lower() != WACZ_EXTENSION:
+        yield str(path), lambda: open(path, "rb"), path.stat().st_size
+        return
+    with zipfile.ZipFile(path) as bundle:
+        for member in bundle.infolist():
+            if member.filename.startswith("archive/") and member.filename.lower().endswith(WARC_SUFFIXES):
+                yield f"{path}!{member.filename}", lambda member=member: bundle.open(member), member.file_size
+
+
+def _is_utf8(head: bytes) -> bool:
+    """Tell whether the first bytes of a file are UTF-8 (a character cut at the end of the sample is allowed)."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.reason == "unexpected end of data"
+    return True
+
+
+def _ignore(size: int) -> None:
+    """Report progress to no one."""
 
 
 def drop_duplicates(

@@ -14,7 +14,10 @@ from whoosh.index import create_in
 
 from archive.model import Article, Duplicate, Skipped
 from archive.pages import DEFAULT_TIME_LIMIT, PageWorker, is_page
-from archive.sources import DEFAULT_MAX_BYTES, SourceFile, drop_duplicates, find_files, read_articles, resolve_source
+from archive.sources import (
+    DEFAULT_MAX_BYTES, SourceFile, drop_duplicates, file_kind, find_files, read_articles, resolve_source,
+)
+from archive.tables import TableSettings
 from index.codec import ArchiveCodec
 from index.schema import article_to_document, build_schema, url_key
 from index.spelling import Vocabulary, article_words, count_words
@@ -47,6 +50,8 @@ class BuildSummary:
     index_path: str = ""
     published: bool = True
     skipped_by_reason: dict[str, int] = field(default_factory=dict)
+    files_by_kind: dict[str, int] = field(default_factory=dict)  # kinds as in archive.sources.KIND_LABELS
+    indexed_by_kind: dict[str, int] = field(default_factory=dict)
 
     @property
     def parsed(self) -> int:
@@ -67,6 +72,7 @@ def rebuild(
     progress: Progress | None = None,
     processes: int | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
+    tables: TableSettings = TableSettings(),
 ) -> BuildSummary:
     """Index every article under the sources into a new generation and switch to it atomically."""
     started = time.perf_counter()
@@ -80,7 +86,7 @@ def rebuild(
             try:
                 words: Counter = Counter()
                 counts, skipped = _add_all(
-                    writer.add_document, found, _nothing_known, words, max_bytes, progress, time_limit=time_limit
+                    writer.add_document, found, _nothing_known, words, max_bytes, progress, time_limit=time_limit, tables=tables
                 )
                 writer.commit()
             except BaseException:
@@ -105,6 +111,7 @@ def update(
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: Progress | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
+    tables: TableSettings = TableSettings(),
 ) -> BuildSummary:
     """Index new and changed files under the sources and drop documents whose files are gone."""
     started = time.perf_counter()
@@ -141,7 +148,7 @@ def update(
                 for path in removed:
                     writer.delete_by_term("path", path)
                 counts, skipped = _add_all(
-                    writer.add_document, changed, existing, words, max_bytes, progress, id_taken, time_limit
+                    writer.add_document, changed, existing, words, max_bytes, progress, id_taken, time_limit, tables
                 )
                 # Saved before the commit, so a searcher that sees the new documents also finds their words.
                 Vocabulary.from_counts(words).save(generation)
@@ -199,16 +206,18 @@ def _add_all(
     progress: Progress | None,
     id_taken: Callable[[str], bool] = lambda article_id: False,
     time_limit: float = DEFAULT_TIME_LIMIT,
+    tables: TableSettings = TableSettings(),
 ) -> tuple[Counter, list[Skipped]]:
-    """Parse the found files, hand each new article to the writer and count its words."""
+    """Parse the found files, hand each new article to the writer and count its words (and its kind)."""
     counts: Counter = Counter()
     skipped: list[Skipped] = []
     mtimes = {str(item.path): item.mtime_ns for item in found if isinstance(item, SourceFile)}
-    for item in drop_duplicates(_read_all(found, max_bytes, progress, time_limit), existing, id_taken):
+    for item in drop_duplicates(_read_all(found, max_bytes, progress, time_limit, tables), existing, id_taken):
         if isinstance(item, Article):
             add(**article_to_document(item, mtimes.get(item.path, 0)))
             words.update(article_words(item.title, item.body))
             counts["indexed"] += 1
+            counts[f"kind:{file_kind(Path(item.path))}"] += 1
         elif isinstance(item, Duplicate):
             counts["duplicates"] += 1
         else:
@@ -217,8 +226,8 @@ def _add_all(
 
 
 def _read_all(
-    found: Sequence[SourceFile | Skipped], max_bytes: int, progress: Progress | None, time_limit: float
-) -> Iterator[Article | Skipped]:
+    found: Sequence[SourceFile | Skipped], max_bytes: int, progress: Progress | None, time_limit: float, tables: TableSettings
+) -> Iterator[Article | Skipped | Duplicate]:
     """Read each found file, turning every failure into a Skipped so one bad or slow file never stops a run."""
     total = sum(item.size for item in found if isinstance(item, SourceFile))
     done = 0
@@ -238,7 +247,8 @@ def _read_all(
                 consumed(item.size)
             else:
                 try:
-                    yield from read_articles(item, max_bytes, consumed)
+                    # Pages inside feeds and web archives go to the worker too, each with the time limit.
+                    yield from read_articles(item, max_bytes, consumed, tables=tables, parse=pages.parse)
                 except Exception as error:  # a parser bug on one odd file must not cost the whole run
                     yield Skipped(str(item.path), f"could not be parsed ({type(error).__name__})")
 
@@ -278,4 +288,6 @@ def _summary(
         index_path=str(location.root),
         published=published,
         skipped_by_reason=dict(Counter(item.reason for item in skipped)),
+        files_by_kind=dict(Counter(file_kind(item.path) for item in found if isinstance(item, SourceFile))),
+        indexed_by_kind={name.removeprefix("kind:"): count for name, count in counts.items() if name.startswith("kind:")},
     )

@@ -11,9 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 from flask.cli import FlaskGroup, with_appcontext
 
+from archive.sources import KIND_LABELS
+from archive.tables import TableSettings, table_settings
 from index.searching import SearchRequest, SearchResult, search
 from index.snapshot import LiveIndex
 from index.stats import index_stats
@@ -26,6 +28,7 @@ ARCHIVE_HELP = """Search and maintain a news archive.
 \b
   archive rebuild [SOURCES...]   index folders of articles (default: seeds/)
   archive update [SOURCES...]    index only what changed since
+  archive add URL...             fetch pages, keep them and index them at once
   archive search QUERY           search from the terminal
   archive stats                  what the index holds
 """
@@ -35,7 +38,7 @@ _TAG = re.compile(r"<[^>]+>")
 
 def register(app: Flask) -> None:
     """Add the archive commands to the app's command line."""
-    for command in (rebuild_command, update_command, search_command, stats_command, serve_command):
+    for command in (rebuild_command, update_command, add_command, search_command, stats_command, serve_command):
         app.cli.add_command(command)
 
 
@@ -65,8 +68,24 @@ def _location(index_path: Path | None) -> IndexLocation:
 
 
 def _sources(sources: tuple[Path, ...]) -> list[Path]:
-    """Return the sources given, or the configured defaults."""
-    return list(sources) or [Path(source) for source in current_app.config["SOURCES"]]
+    """Return the sources given, or the configured defaults and the folder of pages added with `archive add`."""
+    if sources:
+        return list(sources)
+    captures = Path(current_app.config["CAPTURES_PATH"])
+    return _configured_sources() + ([captures] if captures.is_dir() else [])
+
+
+def _configured_sources() -> list[Path]:
+    """Return the SOURCES setting as paths."""
+    return [Path(source) for source in current_app.config["SOURCES"]]
+
+
+def _tables() -> TableSettings:
+    """Return the instance's settings for CSV and TSV files, or stop naming the bad one."""
+    try:
+        return table_settings(current_app.config["CSV_COLUMNS"], current_app.config["CSV_FILES"])
+    except (ValueError, AttributeError, TypeError) as error:
+        raise click.ClickException(f"CSV_COLUMNS or CSV_FILES in instance/config.py: {error}. See the README: CSV and TSV files.") from None
 
 
 @click.command("rebuild")
@@ -83,7 +102,12 @@ def rebuild_command(
     location = _location(index_path)
     with _writing(), _progress("Indexing") as progress:
         summary = rebuild(
-            location, _sources(sources), max_bytes=_max_bytes(max_file_mb), progress=progress, time_limit=_time_limit(time_limit)
+            location,
+            _sources(sources),
+            max_bytes=_max_bytes(max_file_mb),
+            progress=progress,
+            time_limit=_time_limit(time_limit),
+            tables=_tables(),
         )
     _print_summary(summary, verbose)
     if not summary.published:
@@ -107,9 +131,78 @@ def update_command(
     location = _location(index_path)
     with _writing(), _progress("Updating") as progress:
         summary = update(
-            location, _sources(sources), max_bytes=_max_bytes(max_file_mb), progress=progress, time_limit=_time_limit(time_limit)
+            location,
+            _sources(sources),
+            max_bytes=_max_bytes(max_file_mb),
+            progress=progress,
+            time_limit=_time_limit(time_limit),
+            tables=_tables(),
         )
     _print_summary(summary, verbose)
+
+
+@click.command("add")
+@with_appcontext
+@click.argument("urls", nargs=-1)
+@click.option("--feed", "feeds", multiple=True, metavar="URL", help="Fetch this feed and add every article it links to (repeatable).")
+@index_option
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Give up on a server silent this many seconds [default: 30].")
+@click.option("--max-file-mb", type=click.IntRange(min=1), help="Refuse pages larger than this [default: 10].")
+@time_limit_option
+def add_command(
+    urls: tuple[str, ...], feeds: tuple[str, ...], index_path: Path | None, timeout: float | None, max_file_mb: int | None,
+    time_limit: float | None,
+) -> None:
+    """Fetch the pages at URLS (`-`: one address a line from standard input), keep each in a WARC file and index it."""
+    # httpx, warcio and feedparser take a while to import; only this command needs them.
+    from archive.fetching import FetchError, FetchLimits
+    from index.adding import NotAdded, add_pages, feed_links
+
+    if not urls and not feeds:
+        raise click.UsageError("Give the addresses of pages, `-` to read them from standard input, or --feed URL.")
+    seconds = timeout or current_app.config["FETCH_TIMEOUT"]
+    limits = FetchLimits(min(seconds, 10.0), seconds, 4 * seconds, _max_bytes(max_file_mb))
+    addresses = [line.strip() for url in urls for line in (_stdin_lines() if url == "-" else [url])]
+    failures = 0
+    for feed in feeds:
+        try:
+            addresses += feed_links(feed, limits)
+        except FetchError as error:
+            click.echo(f"Not added: {feed}: {error}", err=True)
+            failures += 1
+    addresses = [address for address in addresses if address and not address.startswith("#")]
+    with _writing():
+        outcomes = add_pages(
+            _location(index_path),
+            Path(current_app.config["CAPTURES_PATH"]),
+            addresses,
+            limits=limits,
+            time_limit=_time_limit(time_limit),
+            first_build_sources=_configured_sources() + [Path(current_app.config["CAPTURES_PATH"])],
+            tables=_tables(),
+            report=_print_outcome,
+        )
+    if failures or any(isinstance(outcome, NotAdded) for outcome in outcomes):
+        raise SystemExit(1)
+
+
+def _stdin_lines() -> list[str]:
+    """Return the lines of standard input."""
+    return click.get_text_stream("stdin").read().splitlines()
+
+
+def _print_outcome(outcome) -> None:
+    """Print one added page's address in the archive, or why an address was not added."""
+    from index.adding import NotAdded
+
+    if isinstance(outcome, NotAdded):
+        click.echo(f"Not added: {outcome.url}: {outcome.reason}", err=True)
+        return
+    app = current_app._get_current_object()
+    with app.test_request_context(base_url=app.config["PUBLIC_URL"]):
+        address = url_for("views.article", key=outcome.key, _external=True)
+    note = "  (the same text was already in the archive)" if outcome.already else ""
+    click.echo(f"{address}  {outcome.title}{note}")
 
 
 @click.command("search")
@@ -178,7 +271,12 @@ def serve_command(host: str, port: int, threads: int) -> None:
         click.echo(f"No index yet: building one from {', '.join(app.config['SOURCES'])}")
         with _writing(), _progress("Indexing") as progress:
             summary = rebuild(
-                live.location, _sources(()), max_bytes=_max_bytes(None), progress=progress, time_limit=_time_limit(None)
+                live.location,
+                _sources(()),
+                max_bytes=_max_bytes(None),
+                progress=progress,
+                time_limit=_time_limit(None),
+                tables=_tables(),
             )
         _print_summary(summary, verbose=False)
     try:
@@ -263,6 +361,11 @@ def _print_summary(summary: BuildSummary, verbose: bool) -> None:
     rows += [("duplicates", summary.duplicates), ("skipped", len(summary.skipped))]
     for name, value in rows:
         click.echo(f"  {name:<20}{value:>9,}")
+    if summary.files_by_kind:
+        click.echo(f"  {'by kind':<20}{'files':>9}{'indexed':>10}")
+    for kind, label in KIND_LABELS.items():
+        if kind in summary.files_by_kind:
+            click.echo(f"    {label:<18}{summary.files_by_kind[kind]:>9,}{summary.indexed_by_kind.get(kind, 0):>10,}")
     for reason, count in sorted(summary.skipped_by_reason.items(), key=lambda item: -item[1]):
         click.echo(f"    {count:>6,}  {reason}")
     click.echo(f"  {'documents per second':<20}{summary.documents_per_second:>9,.0f}")
