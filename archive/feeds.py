@@ -111,14 +111,19 @@ def _entry(number: int, entry: feedparser.FeedParserDict, feed_language: str) ->
         title=str(entry.get("title") or "").strip(),
         link=_http_url(entry.get("link")),
         guid=str(entry.get("id") or "").strip(),
-        published=_struct_date(entry.get("published_parsed") or entry.get("updated_parsed"))
-        or parse_date(entry.get("published") or entry.get("updated")),
+        published=_struct_date(_plain(entry, "published_parsed") or _plain(entry, "updated_parsed"))
+        or parse_date(_plain(entry, "published") or _plain(entry, "updated")),
         authors=_authors(entry),
         categories=tuple(str(tag.get("term") or tag.get("label") or "").strip() for tag in entry.get("tags", [])),
         content_html=full_text or summary,
         summary_html=summary if full_text and summary else "",
         language=language or feed_language,
     )
+
+
+def _plain(entry: feedparser.FeedParserDict, key: str):
+    """Return an entry's own value for a key, without feedparser's deprecated mapping of 'updated' to 'published'."""
+    return dict.get(entry, key)
 
 
 def _as_html(detail: dict) -> str:

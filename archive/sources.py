@@ -273,12 +273,17 @@ def _read_web_archive(
     source: SourceFile, max_bytes: int, consumed: Callable[[int], None], *, parse: PageParser, **_: object
 ) -> Iterator[Article | Skipped | Duplicate]:
     """Yield the articles of a WARC file (or of each WARC inside a WACZ), record by record."""
-    from archive.warc import capture_article, newest_captures, warc_captures  # as slow to import as feedparser
+    from archive.warc import capture_article, newest_captures, starts_like_warc, warc_captures  # slow to import
 
     path = str(source.path)
     try:
         for label, opener, size in _warc_streams(source.path):
             with opener() as stream:
+                if not starts_like_warc(stream.read(_SNIFF_BYTES)):
+                    yield Skipped(label, "not a web archive (it does not start with a WARC record)")
+                    consumed(size)
+                    continue
+                stream.seek(0)
                 newest = newest_captures(stream)
             with opener() as stream:
                 done = 0

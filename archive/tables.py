@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import PurePath
@@ -26,6 +27,7 @@ FIELD_COLUMNS = {
 }
 FIELDS = frozenset(FIELD_COLUMNS)
 _DELIMITERS = ",;\t|"
+_LIST_SEPARATOR = re.compile(r"\s*[,;]\s*")  # between names in an authors or tags cell
 _SNIFF_CHARACTERS = 64 * 1024
 
 
@@ -84,8 +86,8 @@ def parse_table(
     consumed: Callable[[int], None] | None = None,
 ) -> Iterator[Article | Skipped]:
     """Yield an Article per good row and a Skipped, naming its line number, per bad one."""
-    # The limit is process-wide; raising it only lets a long article body through (rows are capped below).
-    csv.field_size_limit(max(csv.field_size_limit(), max_row_bytes))
+    # The csv module's limit is process-wide: set, not merely raised, so a run's outcome never depends on an earlier one.
+    csv.field_size_limit(max_row_bytes)
     rows = csv.reader(_counted(lines, consumed), delimiter=delimiter)
     columns = list(layout.columns)
     if not columns:
@@ -104,7 +106,8 @@ def parse_table(
         if row is None:
             return
         if isinstance(row, Skipped):
-            yield Skipped(f"{path}:{number}", f"line {number}: {row.reason}")
+            reason = _too_large(max_row_bytes) if "field limit" in row.reason else row.reason
+            yield Skipped(f"{path}:{number}", f"line {number}: {reason}")
             continue
         if not any(cell.strip() for cell in row):
             continue
@@ -113,11 +116,14 @@ def parse_table(
             yield Skipped(where, f"line {number}: {len(row)} fields where there are {len(columns)} columns")
             continue
         if sum(map(len, row)) > max_row_bytes:
-            yield Skipped(where, f"line {number}: larger than the {max_row_bytes // 1024 // 1024} MB limit")
+            yield Skipped(where, f"line {number}: {_too_large(max_row_bytes)}")
             continue
         record = {name: value for name, value in zip(columns, row, strict=True) if name}
         if "category" in record:
             record["category"] = layout.categories.get(record["category"].strip(), record["category"])
+        for name in ("authors", "tags"):
+            if name in record:
+                record[name] = _LIST_SEPARATOR.split(record[name])
         try:
             article = article_from_record(record, f"{relative_path}#{number}")
         except Exception as error:  # one odd row must not cost the rest of the file
@@ -153,6 +159,11 @@ def _next_row(rows, path: str) -> list[str] | Skipped | None:
         return None
     except csv.Error as error:
         return Skipped(path, f"not valid CSV ({error})")
+
+
+def _too_large(max_row_bytes: int) -> str:
+    """Return the reason given for a row over the size limit."""
+    return f"larger than the {max_row_bytes // 1024 // 1024} MB limit"
 
 
 def _counted(lines: Iterable[str], consumed: Callable[[int], None] | None) -> Iterator[str]:

@@ -63,6 +63,19 @@ class _Newest:
     digest: str
 
 
+def starts_like_warc(head: bytes) -> bool:
+    """Tell whether a file's first bytes (gzipped or not) open a WARC record, before warcio reads it.
+
+    warcio reads any other file as an archive of nothing, printing warnings to the terminal.
+    """
+    if head[:2] == b"\x1f\x8b":
+        try:
+            head = zlib.decompressobj(wbits=31).decompress(head)
+        except zlib.error:
+            return False
+    return head.lstrip(b"\r\n").startswith(b"WARC/")
+
+
 def newest_captures(stream: BinaryIO) -> dict[str, _Newest]:
     """Map each page address to its newest capture in a WARC stream (a first pass over the headers only)."""
     newest: dict[str, _Newest] = {}
@@ -110,8 +123,9 @@ def warc_captures(
                 continue
             job = PageJob(data, relative_path=f"{relative_path}#{uri}", label=where, url=uri)
             yield Capture(job, uri, _capture_date(record))
-    except _DAMAGE as error:
-        yield Skipped(label, f"damaged web archive, the rest after record {number + 1:,} is lost ({_first_line(error)})")
+    except _DAMAGE:
+        # warcio's message quotes the damaged bytes: no use to a person, and unsafe for a terminal.
+        yield Skipped(label, f"damaged web archive: what follows record {number + 1:,} could not be read")
 
 
 def capture_article(capture: Capture, article: Article, path: str) -> Article:
@@ -194,6 +208,9 @@ def _content(record, max_bytes: int) -> bytes:
         raise ParseError(f"payload could not be decompressed ({_first_line(error)})") from error
     if len(data) > max_bytes:
         raise ParseError(f"larger than the {max_bytes // 1024 // 1024} MB limit")
+    if getattr(record.raw_stream, "limit", 0) > 0:
+        # warcio hands over what there is of a record cut short; a page cut anywhere is not indexed.
+        raise ParseError("damaged web archive: the file ends inside this record")
     if not data.strip():
         raise ParseError("empty response")
     content_type = (record.http_headers.get_header("Content-Type") if record.http_headers else None) or ""
