@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from archive.feeds import entry_links
 from archive.fetching import FEED_TYPES, FetchError, FetchLimits, fetch
+from archive.html import word_count
 from archive.model import Article, ParseError, Skipped
 from archive.pages import DEFAULT_TIME_LIMIT, PageWorker
 from archive.sources import resolve_source
@@ -28,6 +29,8 @@ from index.storage import IndexLocation, IndexMissing, IndexUnreadable
 from index.writing import BuildSummary, rebuild, update
 
 _UNSAFE = re.compile(r"[^a-z0-9.-]+")
+# A page showing only a menu, a consent wall or 'Please enable JavaScript' yields a few words; a news brief has more.
+MIN_ARTICLE_WORDS = 10
 
 
 @dataclass(frozen=True)
@@ -95,18 +98,21 @@ def add_pages(
     candidates = {key: candidate for key, candidate in candidates.items() if _still_new(location, candidate, tell)}
     if not candidates:
         return outcomes
-    backups = [_save(candidate) for candidate in candidates.values()]
+    backups = {candidate.path: _save(candidate) for candidate in candidates.values()}
     try:
-        paths = [candidate.path for candidate in candidates.values()]
-        summary = _index(location, paths, list(first_build_sources) or [captures], tables, time_limit, limits.max_bytes)
+        summary = _index(location, list(backups), list(first_build_sources) or [captures], tables, time_limit, limits.max_bytes)
     except BaseException:
-        for backup in backups:
+        for backup in backups.values():
             backup.restore()
         raise
-    for backup in backups:
-        backup.discard()
     for candidate in candidates.values():
-        tell(_confirm(location, candidate, summary))
+        outcome = _confirm(location, candidate, summary)
+        # An article the update turned down (another file took its address meanwhile) leaves no capture behind.
+        if isinstance(outcome, Added):
+            backups[candidate.path].discard()
+        else:
+            backups[candidate.path].restore()
+        tell(outcome)
     return outcomes
 
 
@@ -135,7 +141,7 @@ def _capture(url: str, captures: Path, limits: FetchLimits, pages: PageWorker) -
     article = read_capture(warc, pages.parse, label=url, path=str(path), max_bytes=limits.max_bytes)
     if isinstance(article, Skipped):
         raise FetchError(article.reason)
-    if not article.body.strip():
+    if word_count(article.body) < MIN_ARTICLE_WORDS:
         raise FetchError("no article text found on the page")
     return _Candidate(url, article, warc, path)
 
@@ -180,7 +186,7 @@ def _confirm(location: IndexLocation, candidate: _Candidate, summary: BuildSumma
     if fields is not None and fields.get("path") == str(candidate.path):
         return Added(candidate.url, key, fields.get("title", ""))
     reasons = [item.reason for item in summary.skipped if item.path.startswith(str(candidate.path))]
-    return NotAdded(candidate.url, f"kept in {candidate.path} but not indexed: {reasons[0] if reasons else 'a copy of an archived article'}")
+    return NotAdded(candidate.url, f"not indexed: {reasons[0] if reasons else 'its text is already in the archive'}")
 
 
 @dataclass(frozen=True)

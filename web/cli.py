@@ -188,7 +188,7 @@ def add_command(
 
 def _stdin_lines() -> list[str]:
     """Return the lines of standard input."""
-    return click.get_text_stream("stdin").read().splitlines()
+    return sys.stdin.read().splitlines()
 
 
 def _print_outcome(outcome) -> None:
@@ -361,13 +361,13 @@ def _print_summary(summary: BuildSummary, verbose: bool) -> None:
     rows += [("duplicates", summary.duplicates), ("skipped", len(summary.skipped))]
     for name, value in rows:
         click.echo(f"  {name:<20}{value:>9,}")
+    for reason, count in sorted(summary.skipped_by_reason.items(), key=lambda item: -item[1]):
+        click.echo(f"    {count:>6,}  {reason}")
     if summary.files_by_kind:
         click.echo(f"  {'by kind':<20}{'files':>9}{'indexed':>10}")
     for kind, label in KIND_LABELS.items():
         if kind in summary.files_by_kind:
             click.echo(f"    {label:<18}{summary.files_by_kind[kind]:>9,}{summary.indexed_by_kind.get(kind, 0):>10,}")
-    for reason, count in sorted(summary.skipped_by_reason.items(), key=lambda item: -item[1]):
-        click.echo(f"    {count:>6,}  {reason}")
     click.echo(f"  {'documents per second':<20}{summary.documents_per_second:>9,.0f}")
     click.echo(f"  {'documents in index':<20}{summary.documents_in_index:>9,}")
     if verbose:
