@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from archive.jsonl import article_from_record
+from archive.jsonl import record_article
 from archive.model import Article, Skipped
 
 # Header names people use, for each article field, in order of preference (the first present is used).
@@ -124,15 +124,7 @@ def parse_table(
         for name in ("authors", "tags"):
             if name in record:
                 record[name] = _LIST_SEPARATOR.split(record[name])
-        try:
-            article = article_from_record(record, f"{relative_path}#{number}")
-        except Exception as error:  # one odd row must not cost the rest of the file
-            yield Skipped(where, f"line {number}: could not be parsed ({type(error).__name__})")
-            continue
-        if article is None:
-            yield Skipped(where, f"line {number}: no title and no body")
-        else:
-            yield replace(article, path=path)
+        yield record_article(record, number=number, relative_path=relative_path, path=path)
 
 
 def header_fields(header: list[str], aliases: Mapping[str, str]) -> list[str]:

@@ -80,6 +80,11 @@ def _configured_sources() -> list[Path]:
     return [Path(source) for source in current_app.config["SOURCES"]]
 
 
+def _reading(max_file_mb: int | None, time_limit: float | None) -> dict:
+    """Return how rebuild and update read files: the size and time limits, and the CSV settings."""
+    return {"max_bytes": _max_bytes(max_file_mb), "time_limit": _time_limit(time_limit), "tables": _tables()}
+
+
 def _tables() -> TableSettings:
     """Return the instance's settings for CSV and TSV files, or stop naming the bad one."""
     try:
@@ -101,14 +106,7 @@ def rebuild_command(
     """Index every article under SOURCES (default: seeds/) into a fresh index, then switch to it."""
     location = _location(index_path)
     with _writing(), _progress("Indexing") as progress:
-        summary = rebuild(
-            location,
-            _sources(sources),
-            max_bytes=_max_bytes(max_file_mb),
-            progress=progress,
-            time_limit=_time_limit(time_limit),
-            tables=_tables(),
-        )
+        summary = rebuild(location, _sources(sources), progress=progress, **_reading(max_file_mb, time_limit))
     _print_summary(summary, verbose)
     if not summary.published:
         raise click.ClickException(
@@ -130,14 +128,7 @@ def update_command(
     """Index new and changed files under SOURCES and drop articles whose files were deleted."""
     location = _location(index_path)
     with _writing(), _progress("Updating") as progress:
-        summary = update(
-            location,
-            _sources(sources),
-            max_bytes=_max_bytes(max_file_mb),
-            progress=progress,
-            time_limit=_time_limit(time_limit),
-            tables=_tables(),
-        )
+        summary = update(location, _sources(sources), progress=progress, **_reading(max_file_mb, time_limit))
     _print_summary(summary, verbose)
 
 
@@ -270,14 +261,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
     if not live.location.has_generations():
         click.echo(f"No index yet: building one from {', '.join(app.config['SOURCES'])}")
         with _writing(), _progress("Indexing") as progress:
-            summary = rebuild(
-                live.location,
-                _sources(()),
-                max_bytes=_max_bytes(None),
-                progress=progress,
-                time_limit=_time_limit(None),
-                tables=_tables(),
-            )
+            summary = rebuild(live.location, _sources(()), progress=progress, **_reading(None, None))
         _print_summary(summary, verbose=False)
     try:
         live.snapshot()
