@@ -7,6 +7,7 @@ parsed by the same page parser as saved pages, then the entry's own metadata rep
 from __future__ import annotations
 
 import calendar
+import codecs
 import html
 import json
 import re
@@ -42,7 +43,7 @@ class FeedEntry:
 
 def parse_feed(data: bytes) -> list[FeedEntry]:
     """Return the entries of an RSS, Atom or JSON feed; raise ParseError when the bytes are no feed."""
-    if data.lstrip()[:1] in (b"{", b"["):
+    if data.removeprefix(codecs.BOM_UTF8).lstrip()[:1] in (b"{", b"["):
         return _json_feed_entries(data)
     parsed = feedparser.parse(data)
     if not parsed.version and not parsed.entries:
