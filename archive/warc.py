@@ -55,7 +55,7 @@ class Exchange:
 
 
 @dataclass(frozen=True)
-class _Newest:
+class NewestCapture:
     """The newest capture of one address seen in a WARC file."""
 
     captured: datetime
@@ -76,9 +76,9 @@ def starts_like_warc(head: bytes) -> bool:
     return head.lstrip(b"\r\n").startswith(b"WARC/")
 
 
-def newest_captures(stream: BinaryIO) -> dict[str, _Newest]:
+def newest_captures(stream: BinaryIO) -> dict[str, NewestCapture]:
     """Map each page address to its newest capture in a WARC stream (a first pass over the headers only)."""
-    newest: dict[str, _Newest] = {}
+    newest: dict[str, NewestCapture] = {}
     try:
         for number, record in enumerate(ArchiveIterator(stream)):
             if _page_problem(record) is None:
@@ -86,14 +86,14 @@ def newest_captures(stream: BinaryIO) -> dict[str, _Newest]:
                 captured = _capture_date(record) or datetime.min.replace(tzinfo=timezone.utc)
                 seen = newest.get(uri)
                 if seen is None or captured >= seen.captured:
-                    newest[uri] = _Newest(captured, number, _digest(record))
+                    newest[uri] = NewestCapture(captured, number, _digest(record))
     except _DAMAGE:
         pass  # the second pass reports the damage where it starts
     return newest
 
 
 def warc_captures(
-    stream: BinaryIO, newest: dict[str, _Newest], *, label: str, relative_path: str, max_bytes: int
+    stream: BinaryIO, newest: dict[str, NewestCapture], *, label: str, relative_path: str, max_bytes: int
 ) -> Iterator[Capture | Skipped | Duplicate]:
     """Yield each HTML page captured with status 200 in a WARC stream, and why each other capture is not one.
 

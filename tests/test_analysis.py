@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from whoosh.formats import Positions
 
@@ -13,7 +13,6 @@ WORDS = ["The", "a", "I", "running", "Runs", "U.S.", "3.5", "café", "İstanbul"
 texts = st.one_of(st.text(max_size=200), st.lists(st.sampled_from(WORDS + [" ", "\n", ", ", "."]), max_size=40).map("".join))
 
 
-@settings(max_examples=300, deadline=None, database=None)
 @given(texts)
 def test_indexing_tokens_equal_the_chain(text):
     fast = [(token.text, token.pos) for token in ProseAnalyzer()(text, positions=True, mode="index")]
@@ -21,7 +20,6 @@ def test_indexing_tokens_equal_the_chain(text):
     assert fast == chain
 
 
-@settings(max_examples=300, deadline=None, database=None)
 @given(texts)
 def test_indexed_postings_equal_whooshs_positions_format(text):
     ours = sorted(build_schema()["body"].index(text))

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -17,10 +17,11 @@ from schemathesis.specs.openapi.checks import (
 
 from index.schema import url_key
 from index.snapshot import LiveIndex
+from tests.conftest import IN_BOTH_LANES
 from web import create_app
 from web.openapi import DATE_PATTERN, openapi_document
 
-EXAMPLES_PER_OPERATION = 150
+EXAMPLES_PER_OPERATION = {"fast": 25, "slow": 150}  # generated requests per operation and mode, by test lane
 CHECKS = [
     schemathesis.checks.not_a_server_error,
     status_code_conformance,
@@ -46,25 +47,21 @@ def api_schema(api_app):
 OPERATIONS = [(method.upper(), path) for path, item in openapi_document()["paths"].items() for method in item]
 
 
+@IN_BOTH_LANES
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda mode: mode.value)
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
-def test_every_operation_answers_as_documented(api_schema, method, path, mode):
+def test_every_operation_answers_as_documented(api_schema, method, path, mode, lane):
     statuses = Counter()
+    examples = EXAMPLES_PER_OPERATION[lane]
 
-    @settings(
-        max_examples=EXAMPLES_PER_OPERATION,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    )
+    @settings(max_examples=examples)
     @given(case=api_schema[path][method].as_strategy(generation_mode=mode))
     def check(case):
         statuses[case.call_and_validate(checks=CHECKS).status_code] += 1
 
     check()
     print(method, path, mode.value, dict(statuses))
-    assert statuses.total() >= EXAMPLES_PER_OPERATION // 2
+    assert statuses.total() >= examples // 2
 
 
 def test_a_real_article_answers_as_documented(api_schema, odd_index):

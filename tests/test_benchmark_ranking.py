@@ -193,6 +193,7 @@ def test_grid_reweighting_ranks_exactly_as_whoosh_does(tmp_path):
 # ---------------------------------------------------------------- the real collection
 
 
+@pytest.mark.slow
 def test_cisi_evaluation_smoke():
     folder = shared_data("cisi")
     figures = ranking.run(folder, check=3)

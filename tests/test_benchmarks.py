@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import REPOSITORY, shared_data
 
 
+@pytest.mark.slow
 def test_benchmark_suite_smoke_run():
     shared_data("bench")
     output = subprocess.run(

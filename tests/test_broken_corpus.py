@@ -1,6 +1,9 @@
 """Hostile input files mixed with the real BBC News articles: `archive rebuild` indexes every good article,
 skips each bad file with its reason, stays within a memory bound and exits 0.
 
+The fast lane runs every kind of bad file beside 100 tiny articles; the slow lane beside 10,000 tiny
+articles and BBC News.
+
 The broken files are generated here into a temporary folder (nothing binary is committed); BBC News is
 linked in from ../shared/data and only read.
 """
@@ -35,7 +38,7 @@ TIME_LIMIT_SECONDS = 1  # the 100,000-level page takes about 10 s to extract; ev
 BBC_ARTICLES = 2127
 BBC_DUPLICATES = 98
 BBC_DOCS = ("README.TXT", "PROVENANCE.md")
-TINY_FILES = 10_000
+TINY_FILES = {"fast": 100, "slow": 10_000}  # by test lane
 # A run that hangs (say, on reading a named pipe) is killed after this long, and the test fails.
 RUN_TIMEOUT_SECONDS = 900
 INDEXED = "indexed"
@@ -57,7 +60,7 @@ def news_page(title: str, *, charset: str = "utf-8", head: str = "") -> str:
     )
 
 
-def write_broken_corpus(root: Path, *, permissions_enforced: bool) -> dict[str, str]:
+def write_broken_corpus(root: Path, *, permissions_enforced: bool, tiny_files: int) -> dict[str, str]:
     """Write every kind of hostile input under root; return each one's expected outcome by relative path."""
     expected: dict[str, str] = {}
 
@@ -112,7 +115,7 @@ def write_broken_corpus(root: Path, *, permissions_enforced: bool) -> dict[str, 
     os.mkfifo(root / "pipe.txt")
     expected["pipe.txt"] = "not a regular file (a pipe, socket or device)"
 
-    for number in range(TINY_FILES):
+    for number in range(tiny_files):
         write(f"tiny/{number:05}.txt", f"Tiny note {number}\n\nNote number {number} says hello.".encode("ascii"), INDEXED)
     return expected
 
@@ -177,23 +180,25 @@ def sample_total_rss(pid: int, finished: threading.Event, totals: list[int]) -> 
         totals.append(total)
 
 
-@pytest.fixture(scope="module")
-def hostile_rebuild(tmp_path_factory):
-    """Rebuild an index of the hostile corpus plus BBC News with the `archive` command; return what it did."""
-    bbc_news = shared_data("bbc_news")
+@pytest.fixture(scope="module", params=["fast", pytest.param("slow", marks=pytest.mark.slow)])
+def hostile_rebuild(request, tmp_path_factory):
+    """Rebuild an index of the hostile corpus (plus BBC News in the slow lane) with the `archive` command; return what it did."""
+    lane = request.param
+    bbc_news = shared_data("bbc_news") if lane == "slow" else None
     prefix = permissions_can_be_enforced()
     root = tmp_path_factory.mktemp("hostile")
     corpus = root / "corpus"
     corpus.mkdir()
-    expected = write_broken_corpus(corpus, permissions_enforced=prefix is not None)
-    (corpus / "bbc").symlink_to(bbc_news)
-    before = (fingerprints(corpus), fingerprints(bbc_news))
+    expected = write_broken_corpus(corpus, permissions_enforced=prefix is not None, tiny_files=TINY_FILES[lane])
+    if bbc_news:
+        (corpus / "bbc").symlink_to(bbc_news)
+    before = (fingerprints(corpus), bbc_news and fingerprints(bbc_news))
     index = root / "index"
     archive = Path(sys.executable).parent / "archive"
     command = [*(prefix or []), str(archive), "rebuild", str(corpus), "--index", str(index),
                "--time-limit", str(TIME_LIMIT_SECONDS), "-v"]
     exit_code, process_mb, total_mb = run_measured(command, root / "output.txt")
-    after = (fingerprints(corpus), fingerprints(bbc_news))
+    after = (fingerprints(corpus), bbc_news and fingerprints(bbc_news))
     (corpus / "locked.txt").chmod(0o644)
     (corpus / "locked-folder").chmod(0o755)
     output = (root / "output.txt").read_text(encoding="utf-8", errors="replace")
@@ -201,6 +206,7 @@ def hostile_rebuild(tmp_path_factory):
     return {
         "expected": expected, "corpus": corpus, "index": IndexLocation(index), "exit_code": exit_code,
         "process_mb": process_mb, "total_mb": total_mb, "output": output, "unchanged": before == after, "permissions_enforced": prefix is not None,
+        "with_bbc": bbc_news is not None,
     }
 
 
@@ -227,9 +233,10 @@ def test_the_rebuild_exits_0_and_stays_within_the_memory_bound(hostile_rebuild):
 def test_every_good_article_is_indexed(hostile_rebuild):
     expected, output = hostile_rebuild["expected"], hostile_rebuild["output"]
     good = sum(outcome == INDEXED for outcome in expected.values())
-    assert summary_figure(output, "indexed") == BBC_ARTICLES + good
-    assert summary_figure(output, "duplicates") == BBC_DUPLICATES
-    assert summary_figure(output, "documents in index") == BBC_ARTICLES + good
+    bbc_articles, bbc_duplicates = (BBC_ARTICLES, BBC_DUPLICATES) if hostile_rebuild["with_bbc"] else (0, 0)
+    assert summary_figure(output, "indexed") == bbc_articles + good
+    assert summary_figure(output, "duplicates") == bbc_duplicates
+    assert summary_figure(output, "documents in index") == bbc_articles + good
     with hostile_rebuild["index"].open().searcher() as searcher:
         for relative, outcome in expected.items():
             if outcome == INDEXED:
@@ -239,7 +246,7 @@ def test_every_good_article_is_indexed(hostile_rebuild):
 def test_every_bad_file_is_skipped_with_its_reason(hostile_rebuild):
     expected, corpus = hostile_rebuild["expected"], hostile_rebuild["corpus"]
     bad = {relative: outcome for relative, outcome in expected.items() if outcome != INDEXED}
-    bbc_docs = {f"bbc/{name}": "collection documentation, not an article" for name in BBC_DOCS}
+    bbc_docs = {f"bbc/{name}": "collection documentation, not an article" for name in BBC_DOCS if hostile_rebuild["with_bbc"]}
     assert skipped_reasons(hostile_rebuild["output"], corpus) == bad | bbc_docs
     assert summary_figure(hostile_rebuild["output"], "skipped") == len(bad) + len(bbc_docs)
 

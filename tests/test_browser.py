@@ -9,150 +9,26 @@ and a phone-width page does not scroll sideways. No console error or page error 
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from index.storage import IndexLocation
-from index.writing import rebuild
-from tests.conftest import REPOSITORY, SEEDS, shared_data
+from tests.conftest import REPOSITORY, running_archive
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SERVER_START_SECONDS = 30
 QUERY = "election"
 PER_PAGE = 10
 ARTIFACTS = REPOSITORY / "test-artifacts"
-URL_LINE = re.compile(r"The archive is running at (http://\S+?)/? ")
 TOTAL = re.compile(r"of\s+([\d,]+)\s+articles?")
 
 
-def _unavailable(message: str) -> None:
-    """Skip, or fail when ARCHIVE_REQUIRE_SHARED=1 (as CI sets it)."""
-    if os.environ.get("ARCHIVE_REQUIRE_SHARED") == "1":
-        pytest.fail(message + " and ARCHIVE_REQUIRE_SHARED=1")
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    """Return a TCP port on the loopback that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _accepts(port: int) -> bool:
-    """Tell whether something accepts connections on the loopback port."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-# --- fixtures ------------------------------------------------------------------------------------
-
-
 @pytest.fixture(scope="module")
-def sync_api():
-    """Return playwright.sync_api (skip, or fail under ARCHIVE_REQUIRE_SHARED=1, when it or Chromium is missing)."""
-    try:
-        import playwright.sync_api as api
-    except ImportError:
-        _unavailable("the playwright package is not installed")
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is not installed")
-    return api
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[str]:
-    """Build an index of BBC News and the seeds, run the real `archive serve` on it and yield its base URL."""
-    bbc_news = shared_data("bbc_news")
-    index_path = tmp_path_factory.mktemp("browser") / "index"
-    summary = rebuild(IndexLocation(index_path), [bbc_news, SEEDS])
-    assert summary.published and summary.documents_in_index > 2000, summary
-
-    with running_archive(index_path) as url:
-        yield url
-
-
-@contextmanager
-def running_archive(index_path: Path, *options: str) -> Iterator[str]:
-    """Run the real `archive serve` (given options added) on an index, yield its base URL, stop it after."""
-    port = _free_port()
-    env = {**os.environ, "ARCHIVE_INDEX": str(index_path), "PYTHONUNBUFFERED": "1"}
-    env.pop("ARCHIVE_SOURCES", None)
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from web.cli import main; main()", "serve", "--port", str(port), *options],
-        cwd=REPOSITORY,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
-    announced = threading.Event()
-
-    def read() -> None:
-        for line in process.stdout:
-            output.append(line)
-            if URL_LINE.search(line):
-                announced.set()
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while not (announced.is_set() and _accepts(port)):
-            if process.poll() is not None:
-                reader.join(timeout=2)
-                pytest.fail(f"`archive serve` exited with {process.returncode}:\n{''.join(output)}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"`archive serve` did not start within {SERVER_START_SECONDS} s:\n{''.join(output)}")
-            announced.wait(timeout=0.1)
-        url = next(URL_LINE.search(line).group(1) for line in output if URL_LINE.search(line))
-        assert url == f"http://127.0.0.1:{port}", "".join(output)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        reader.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser(sync_api):
-    """Launch Debian's Chromium through Playwright (never a downloaded browser)."""
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+def server(bbc_index) -> Iterator[str]:
+    """Run the real `archive serve` on the session's index of BBC News and yield its base URL."""
+    with running_archive(bbc_index.root) as archive:
+        yield archive.url
 
 
 @dataclass

@@ -20,6 +20,7 @@ import pytest
 
 from index.storage import IndexLocation
 from index.writing import rebuild
+from tests.conftest import running_archive
 from tests.hostile import (
     ARTICLES,
     HOSTILE_QUERIES,
@@ -32,7 +33,6 @@ from tests.hostile import (
     assert_no_file_leaked,
     write_corpus,
 )
-from tests.test_browser import browser, running_archive, sync_api  # noqa: F401 (fixtures)
 
 SETTLE_MS = 100  # long enough for an SVG animation's onbegin or an autofocus handler to fire
 UNSAFE_PAGE = f"""<!doctype html><title>probe</title>
@@ -45,8 +45,8 @@ def server(tmp_path_factory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("hostile-browser")
     index_path = root / "index"
     rebuild(IndexLocation(index_path), [write_corpus(root / "sources")])
-    with running_archive(index_path, "--threads", "2") as url:
-        yield url
+    with running_archive(index_path, "--threads", "2") as archive:
+        yield archive.url
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ class Watched:
 
 
 @pytest.fixture
-def watched(browser) -> Iterator[Watched]:  # noqa: F811 (the fixture imported from test_browser)
+def watched(browser) -> Iterator[Watched]:
     """Return a fresh page that records dialogs (and dismisses them), console errors and page errors."""
     context = browser.new_context()
     context.set_default_timeout(10_000)

@@ -1,7 +1,8 @@
 """Generated hostile queries: search and every query-taking endpoint never raise, never 5xx, always answer well-formed.
 
 Each kind of hostile input has a strategy of its own, so none is left to chance. Every test counts the
-queries it actually sent and asserts the count (run with -s to see the figures).
+queries it actually sent and asserts the count (run with -s to see the figures). The generated queries
+run in both lanes: a sample of a few hundred in the fast lane, all 10,000 in the slow lane.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from urllib.parse import quote, quote_from_bytes
 
 import lxml.html
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from werkzeug.datastructures import MultiDict
@@ -25,28 +26,18 @@ from werkzeug.datastructures import MultiDict
 from index.schema import FACET_FIELDS, url_key
 from index.searching import MAX_PER_PAGE, SORTS, SearchRequest, search
 from index.snapshot import LiveIndex
-from tests.conftest import ODD_CATEGORIES, ODD_TEXT, ODD_WORDS
+from tests.conftest import IN_BOTH_LANES, ODD_ARTICLES, ODD_CATEGORIES, ODD_TEXT, ODD_WORDS, SEEDS
 from web import create_app
 from web.openapi import openapi_document
 from web.params import FACET_PARAMETERS, clean_query
 from web.views import FEED_ENTRIES
 
-MIN_QUERIES = 10_000
 LONG_QUERY = 10_000  # characters
-LONG_EXAMPLES = 40  # about 0.1 s each: the parser and spelling read the first 1,000 characters of every one
-RAW_EXAMPLES = 400
+# By test lane. A long query takes about 0.1 s: the parser and spelling read the first 1,000 characters of every one.
+LONG_EXAMPLES = {"fast": 10, "slow": 40}
+RAW_EXAMPLES = {"fast": 100, "slow": 400}
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-def hostile_settings(examples: int):
-    """Return Hypothesis settings for a fixed, reproducible run of this many examples."""
-    return settings(
-        max_examples=examples,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+DOCUMENTS = ODD_ARTICLES + len(list(SEEDS.iterdir()))  # in the odd index
 
 
 @pytest.fixture(scope="module")
@@ -131,13 +122,13 @@ search_options = st.fixed_dictionaries(
 def check_search(snapshot, request: SearchRequest) -> None:
     """Search and check the result is consistent: clamped paging, exact page size, inert snippets."""
     result = search(snapshot, request)
-    assert result.total >= 0 and 1 <= result.per_page <= MAX_PER_PAGE and result.sort in SORTS
+    assert 0 <= result.total <= DOCUMENTS and 1 <= result.per_page <= MAX_PER_PAGE and result.sort in SORTS
     assert result.page_count == max(1, math.ceil(result.total / result.per_page)) and 1 <= result.page <= result.page_count
     assert len(result.hits) == min(result.per_page, result.total - (result.page - 1) * result.per_page)
     for hit in result.hits:
         assert "<" not in re.sub(r"</?mark>", "", str(hit.snippet)), hit.snippet
     for facet in result.facets:
-        assert all(value.count >= 0 for value in facet.values)
+        assert all(0 <= value.count <= DOCUMENTS for value in facet.values)
 
 
 # ---- HTTP ---------------------------------------------------------------------------------------------
@@ -264,12 +255,14 @@ def _url(endpoint: str, key: str) -> str:
     return endpoint + quote(key, safe="") if endpoint.endswith("/articles/") else endpoint
 
 
-def test_generated_queries_never_fail_search_or_http(odd_index, hostile_client, checker, article_keys):
+@IN_BOTH_LANES
+def test_generated_queries_never_fail_search_or_http(lane, odd_index, hostile_client, checker, article_keys):
     """Send each generated query to search() and to one endpoint (drawing a query costs as much as searching it)."""
     snapshot = LiveIndex(odd_index).snapshot()
     sent = Counter()
+    profile = settings.get_profile(lane)  # 300 queries in the fast lane, 10,000 in the slow lane
 
-    @hostile_settings(MIN_QUERIES)
+    @profile
     @given(
         query=short_queries,
         odd_suffix=st.just("") | surrogates,
@@ -288,14 +281,16 @@ def test_generated_queries_never_fail_search_or_http(odd_index, hostile_client, 
 
     check()
     print(f"search(): {sent.pop('search()'):,} queries; HTTP: {sent.total():,} queries, {dict(sent)}")
-    assert sent.total() >= MIN_QUERIES and min(sent.values()) >= MIN_QUERIES // (4 * len(ENDPOINTS))
+    queries = profile.max_examples
+    assert sent.total() >= queries and min(sent.values()) >= queries // (4 * len(ENDPOINTS))
 
 
-def test_10000_character_queries_never_fail_search_or_http(odd_index, hostile_client, checker, article_keys):
+@IN_BOTH_LANES
+def test_10000_character_queries_never_fail_search_or_http(lane, odd_index, hostile_client, checker, article_keys):
     snapshot = LiveIndex(odd_index).snapshot()
     sent = Counter()
 
-    @hostile_settings(LONG_EXAMPLES)
+    @settings(max_examples=LONG_EXAMPLES[lane])
     @given(query=long_queries, sort=st.sampled_from(SORTS), endpoint=st.sampled_from(ENDPOINTS), key=st.sampled_from(article_keys))
     def check(query, sort, endpoint, key):
         assert len(query) == LONG_QUERY
@@ -306,13 +301,14 @@ def test_10000_character_queries_never_fail_search_or_http(odd_index, hostile_cl
 
     check()
     print(f"search(): {sent.pop('search()'):,} queries of {LONG_QUERY:,} characters; HTTP: {dict(sent)}")
-    assert sent.total() == LONG_EXAMPLES
+    assert sent.total() == LONG_EXAMPLES[lane]
 
 
-def test_raw_query_strings_never_fail(hostile_client, checker, article_keys):
+@IN_BOTH_LANES
+def test_raw_query_strings_never_fail(lane, hostile_client, checker, article_keys):
     sent = Counter()
 
-    @hostile_settings(RAW_EXAMPLES)
+    @settings(max_examples=RAW_EXAMPLES[lane])
     @given(endpoint=st.sampled_from(ENDPOINTS), raw=raw_query_strings, key=st.sampled_from(article_keys))
     def check(endpoint, raw, key):
         sent[endpoint] += 1
@@ -321,7 +317,7 @@ def test_raw_query_strings_never_fail(hostile_client, checker, article_keys):
 
     check()
     print(f"HTTP, raw query strings: {sent.total():,} queries, {dict(sent)}")
-    assert sent.total() == RAW_EXAMPLES
+    assert sent.total() == RAW_EXAMPLES[lane]
 
 
 def _decoded_query(client, raw: str) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,7 +16,7 @@ from index.searching import SearchRequest, search
 from index.snapshot import LiveIndex
 from index.storage import IndexBusy, IndexLocation
 from index.writing import rebuild, update
-from tests.conftest import REPOSITORY, SEEDS
+from tests.conftest import SEEDS, lock_holder
 
 
 def _ids(location: IndexLocation, query: str = "") -> set[str]:
@@ -138,22 +136,11 @@ def test_a_parser_crash_on_one_file_skips_only_that_file(tmp_path, monkeypatch):
 def test_a_second_writer_gets_a_clear_message(tmp_path):
     location = IndexLocation(tmp_path / "index")
     rebuild(location, [SEEDS])
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from index.storage import IndexLocation\n"
-         "with IndexLocation(Path(sys.argv[1])).writer_lock():\n    print('locked', flush=True); time.sleep(30)",
-         str(location.root)],
-        cwd=REPOSITORY, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with lock_holder(location) as holder:
         with pytest.raises(IndexBusy, match=f"being written by process {holder.pid}"):
             rebuild(location, [SEEDS])
         with pytest.raises(IndexBusy):
             update(location, [SEEDS])
-    finally:
-        holder.kill()
-        holder.wait()
     # The kernel drops the lock of a killed writer, so the next run goes ahead.
     assert rebuild(location, [SEEDS]).indexed == 1
 

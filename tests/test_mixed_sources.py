@@ -80,4 +80,4 @@ def test_a_bad_csv_setting_names_itself(tmp_path):
     app = create_app({"TESTING": True, "INDEX_PATH": str(tmp_path / "index"), "SOURCES": [str(SEEDS)], "CSV_COLUMNS": {"head": "headline"}})
     result = app.test_cli_runner().invoke(args=["rebuild"])
     assert result.exit_code == 1
-    assert "CSV_COLUMNS or CSV_FILES in instance/config.py: 'headline' is not an article field" in result.output
+    assert "CSV_COLUMNS or CSV_FILES in config.py: 'headline' is not an article field" in result.output

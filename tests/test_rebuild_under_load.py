@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -19,9 +20,7 @@ import pytest
 from index.searching import SearchRequest, search
 from index.snapshot import LiveIndex
 from index.storage import IndexLocation
-from tests.benchmarks.engines import load_queries
-from tests.benchmarks.serving import serve
-from tests.conftest import REPOSITORY, shared_data
+from tests.conftest import REPOSITORY, running_archive, shared_data
 
 CLIENTS = 16
 SWITCH_SECONDS = 10  # how soon after the rebuild ends every client must see the new index
@@ -52,36 +51,36 @@ class Tally:
 @pytest.mark.slow
 def test_searches_keep_working_during_a_rebuild_and_switch_to_the_new_index(tmp_path, bbc_index):
     articles = shared_data("bench") / "articles.jsonl"
-    queries = [query.archive_text() for query in load_queries(shared_data("bench") / "queries.json")]
+    queries = _typed_queries(shared_data("bench") / "queries.json")
     paths = [f"{endpoint}?{urlencode({'q': text})}" for text in queries for endpoint in ("/", "/api/search")]
     location = IndexLocation(tmp_path / "index")
     shutil.copytree(bbc_index.root, location.root)  # the "old" index: BBC News
     old_total = _total(LiveIndex(location))
 
-    server, port = serve(location.root)
     tally, stop = Tally(), threading.Event()
-    clients = [threading.Thread(target=_client, args=(port, paths[number::CLIENTS], tally, stop)) for number in range(CLIENTS)]
-    try:
-        for client in clients:
-            client.start()
-        started = time.monotonic()
-        with open(tmp_path / "rebuild-output.txt", "w", encoding="utf-8") as output:
-            rebuilt = subprocess.run(
-                [sys.executable, "-c", "from web.cli import main; main()", "rebuild", str(articles)],
-                cwd=REPOSITORY, env={**os.environ, "ARCHIVE_INDEX": str(location.root)},
-                stdout=output, stderr=subprocess.STDOUT,
-            )
-        finished = time.monotonic()
-        assert rebuilt.returncode == 0, (tmp_path / "rebuild-output.txt").read_text()
-        new_total = _total(LiveIndex(location))
-        assert new_total != old_total
-        switched_after = _seconds_until_all_answer(port, new_total)
-    finally:
-        stop.set()
-        for client in clients:
-            client.join()
-        server.terminate()
-        server.wait(timeout=30)
+    with running_archive(location.root) as archive:
+        clients = [
+            threading.Thread(target=_client, args=(archive.port, paths[number::CLIENTS], tally, stop)) for number in range(CLIENTS)
+        ]
+        try:
+            for client in clients:
+                client.start()
+            started = time.monotonic()
+            with open(tmp_path / "rebuild-output.txt", "w", encoding="utf-8") as output:
+                rebuilt = subprocess.run(
+                    [sys.executable, "-c", "from web.cli import main; main()", "rebuild", str(articles)],
+                    cwd=REPOSITORY, env={**os.environ, "ARCHIVE_INDEX": str(location.root)},
+                    stdout=output, stderr=subprocess.STDOUT,
+                )
+            finished = time.monotonic()
+            assert rebuilt.returncode == 0, (tmp_path / "rebuild-output.txt").read_text()
+            new_total = _total(LiveIndex(location))
+            assert new_total != old_total
+            switched_after = _seconds_until_all_answer(archive.port, new_total)
+        finally:
+            stop.set()
+            for client in clients:
+                client.join()
 
     during = tally.answered_between(started, finished)
     print(
@@ -92,6 +91,16 @@ def test_searches_keep_working_during_a_rebuild_and_switch_to_the_new_index(tmp_
     )
     assert tally.failures == []
     assert during >= CLIENTS * 10
+
+
+def _typed_queries(path: Path) -> list[str]:
+    """Return the queries of bench/queries.json as a person would type them: words, a "phrase", a category."""
+    typed = []
+    for query in json.loads(path.read_text(encoding="utf-8")):
+        words = " ".join(query["terms"])
+        text = f'"{words}"' if query["type"] == "phrase" else words
+        typed.append(f"{text} category:{json.dumps(query['category'])}" if query.get("category") else text)
+    return typed
 
 
 def _client(port: int, paths: list[str], tally: Tally, stop: threading.Event) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ElementTree
+from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -87,9 +88,19 @@ def test_pagination_is_exact_and_uncapped(bbc_client):
     assert 'rel="prev"' in page and 'rel="next"' in page and 'aria-current="page"' in page
 
 
-def test_sort_newest_and_oldest(built):
-    assert built.get("/?q=istanbul&sort=newest").status_code == 200
-    assert built.get("/?q=istanbul&sort=oldest").status_code == 200
+def test_sort_newest_and_oldest_order_the_page_by_date(app, client):
+    sources = Path(app.config["SOURCES"][0])
+    for year in (2019, 2024, 2021):
+        text = f"Title: Walrus report {year}\nDate: {year}-05-01\n\nThe walrus count of {year}, walrus by walrus."
+        (sources / f"walrus-{year}.txt").write_text(text, encoding="utf-8")
+    rebuild(app.extensions["archive"].location, app.config["SOURCES"])
+
+    def years(sort: str) -> list[str]:
+        page = client.get(f"/?q=walrus&sort={sort}").get_data(as_text=True)
+        return re.findall(r"Walrus report (\d{4})</a>", page)
+
+    assert years("newest") == ["2024", "2021", "2019"]
+    assert years("oldest") == ["2019", "2021", "2024"]
 
 
 @pytest.mark.parametrize(

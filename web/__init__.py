@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
+import platformdirs
 from flask import Flask, Response
 
 from archive.pages import DEFAULT_TIME_LIMIT
@@ -12,7 +14,8 @@ from index.searching import TIME_LIMIT_SECONDS
 from index.snapshot import LiveIndex
 from index.storage import IndexLocation
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+DISTRIBUTION = "news-archive"  # the name pip installs the archive under
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -25,16 +28,34 @@ SECURITY_HEADERS = {
 }
 
 
+@dataclass(frozen=True)
+class Defaults:
+    """Where the archive keeps its settings and index, and the sample articles it indexes when given none."""
+
+    instance: Path  # holds config.py and, unless configured otherwise, the index
+    seeds: Path
+
+
+def defaults(package: Path = PACKAGE) -> Defaults:
+    """Return the checkout's instance/ and seeds/ when run from a clone (as with `pip install -e`), else a
+    per-user data folder and the sample articles installed inside the package."""
+    checkout = package.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "seeds").is_dir():
+        return Defaults(instance=checkout / "instance", seeds=checkout / "seeds")
+    return Defaults(instance=platformdirs.user_data_path(DISTRIBUTION, appauthor=False), seeds=package / "seeds")
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the archive application: defaults, then instance config, environment, then test config."""
-    app = Flask(__name__, instance_relative_config=True)
+    where = defaults()
+    app = Flask(__name__, instance_path=str(where.instance), instance_relative_config=True)
     app.config.from_mapping(
-        INDEX_PATH=os.path.join(app.instance_path, "index"),
-        SOURCES=[str(REPOSITORY / "seeds")],
+        INDEX_PATH=str(where.instance / "index"),
+        SOURCES=[str(where.seeds)],
         MAX_FILE_MB=10,
         SEARCH_TIME_LIMIT=TIME_LIMIT_SECONDS,  # seconds; a search past it answers with partial results
         EXTRACTION_TIME_LIMIT=DEFAULT_TIME_LIMIT,  # seconds to read one saved page before it is skipped
-        CAPTURES_PATH=os.path.join(app.instance_path, "captures"),  # WARC files of pages added with `archive add`
+        CAPTURES_PATH=str(where.instance / "captures"),  # WARC files of pages added with `archive add`
         FETCH_TIMEOUT=30.0,  # seconds `archive add` waits for a silent server
         PUBLIC_URL="http://127.0.0.1:8000",  # where `archive serve` is reached, for the addresses `archive add` prints
         CSV_COLUMNS={},  # other header names of CSV/TSV columns: {"headline_text": "title"}

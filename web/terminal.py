@@ -1,0 +1,137 @@
+"""How the `archive` commands look in a terminal: summaries, results, stats and a progress bar, as lines of text."""
+
+from __future__ import annotations
+
+import html
+import re
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from archive.sources import KIND_LABELS
+from index.searching import SearchResult
+from index.stats import IndexStats
+from index.writing import BuildSummary
+
+_MARK = re.compile(r"<mark>(.*?)</mark>")
+_TAG = re.compile(r"<[^>]+>")
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """Yield a progress callback drawing a bar on a terminal (and nothing elsewhere)."""
+    bar = None
+    shown = 0
+    stream = sys.stderr
+
+    def advance(done: int, total: int) -> None:
+        nonlocal bar, shown
+        if not stream.isatty():
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label=label, file=stream, show_percent=True, show_eta=True)
+            bar.__enter__()
+        bar.update(done - shown)
+        shown = done
+
+    try:
+        yield advance
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+def summary_lines(summary: BuildSummary, verbose: bool) -> list[str]:
+    """Return the figures of a rebuild or update (and every skipped file when verbose)."""
+    done = "Rebuilt" if summary.mode == "rebuild" else "Updated"
+    rows = [("files found", summary.files), ("parsed", summary.parsed), ("indexed", summary.indexed)]
+    if summary.mode == "update":
+        rows += [("unchanged", summary.unchanged), ("deleted", summary.deleted)]
+    rows += [("duplicates", summary.duplicates), ("skipped", len(summary.skipped))]
+    lines = [f"{done} the index at {summary.index_path} in {summary.elapsed:.1f} s"]
+    lines += [f"  {name:<20}{value:>9,}" for name, value in rows]
+    lines += [f"    {count:>6,}  {reason}" for reason, count in sorted(summary.skipped_by_reason.items(), key=lambda item: -item[1])]
+    if summary.files_by_kind:
+        lines.append(f"  {'by kind':<20}{'files':>9}{'indexed':>10}")
+    lines += [
+        f"    {label:<18}{summary.files_by_kind[kind]:>9,}{summary.indexed_by_kind.get(kind, 0):>10,}"
+        for kind, label in KIND_LABELS.items()
+        if kind in summary.files_by_kind
+    ]
+    lines.append(f"  {'documents per second':<20}{summary.documents_per_second:>9,.0f}")
+    lines.append(f"  {'documents in index':<20}{summary.documents_in_index:>9,}")
+    if verbose:
+        lines += [f"  skipped {skipped.path}: {skipped.reason}" for skipped in summary.skipped]
+    return lines
+
+
+def added_line(address: str, title: str, already: bool) -> str:
+    """Return the line `archive add` prints for a page in the archive: its address there and its title."""
+    return f"{address}  {title}" + ("  (the same text was already in the archive)" if already else "")
+
+
+def not_added_line(url: str, reason: str) -> str:
+    """Return the line `archive add` prints for an address it could not add."""
+    return f"Not added: {url}: {reason}"
+
+
+def nothing_read(sources: Sequence[Path]) -> str:
+    """Return the message for a run that read no article, naming every source it tried."""
+    tried = ", ".join(str(source) for source in sources) or "no source given"
+    return f"No article could be read from {tried}"
+
+
+def result_lines(result: SearchResult) -> list[str]:
+    """Return a page of search results for a terminal, matches in bold."""
+    lines = [click.style(f"Note: {note}", fg="yellow") for note in result.notes]
+    if result.suggestion:
+        lines.append(click.style(f"Did you mean: {result.suggestion}", fg="yellow"))
+    if result.partial:
+        lines.append(click.style("Partial results: the search reached its time limit (SEARCH_TIME_LIMIT).", fg="yellow"))
+    if not result.total:
+        return [*lines, "No articles found."]
+    first = (result.page - 1) * result.per_page + 1
+    last = first + len(result.hits) - 1
+    lines.append(f"{first}-{last} of {result.total:,} articles ({result.elapsed_ms:.0f} ms)\n")
+    for number, hit in enumerate(result.hits, start=first):
+        date = f"{hit.published:%Y-%m-%d}  " if hit.published else ""
+        lines.append(f"{number}. " + click.style(hit.title, bold=True))
+        lines.append(f"   {date}{hit.category}  {hit.source}  id: {hit.id}".rstrip())
+        lines.append("   " + terminal_snippet(str(hit.snippet)) + "\n")
+    return lines
+
+
+def terminal_snippet(snippet: str) -> str:
+    """Turn snippet markup into plain text with matches in bold."""
+    bold = _MARK.sub(lambda match: click.style(match.group(1), bold=True), " ".join(snippet.split()))
+    return html.unescape(_TAG.sub("", bold))
+
+
+def stats_lines(stats: IndexStats) -> list[str]:
+    """Return what the index holds: its path, documents, size, last build and facet values."""
+    lines = [
+        f"Index       {stats.path}",
+        f"Documents   {stats.documents:,}",
+        f"Size        {stats.size_bytes / 1024 / 1024:.1f} MB",
+        f"Last build  {stats.built:%Y-%m-%d %H:%M:%S} UTC",
+    ]
+    for facet in stats.facets:
+        values = ", ".join(f"{value.label} ({value.count:,})" for value in facet.values) or "none"
+        more = f", and {facet.more:,} more" if facet.more else ""
+        lines.append(f"{_plural(facet.label):<12}{values}{more}")
+    return lines
+
+
+def _plural(label: str) -> str:
+    """Return the plural of a facet label."""
+    return label[:-1] + "ies" if label.endswith("y") else label + "s"
+
+
+def url_host(host: str) -> str:
+    """Return the host as written in a URL (bracketed IPv6; the loopback for a wildcard address)."""
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
