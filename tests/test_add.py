@@ -12,7 +12,7 @@ from index.schema import url_key
 from index.storage import IndexLocation
 from tests.conftest import shared_data
 from tests.local_site import LocalSite
-from tests.warcs import shared_pages, story
+from tests.warcs import Record, shared_pages, story, write_warc
 
 EMPTY_PAGE = b"<!DOCTYPE html><html><head><title>Nothing to read</title></head><body><nav><a href='/'>Home</a></nav></body></html>"
 
@@ -180,3 +180,18 @@ def test_add_without_addresses_says_how_to_use_it(runner):
     result = runner.invoke(args=["add"])
     assert result.exit_code == 2
     assert "--feed URL" in result.output
+
+
+def test_a_page_already_archived_from_another_file_is_not_kept_twice(runner, app, site):
+    sources = Path(app.config["SOURCES"][0])
+    (sources / "ferry.html").write_bytes(site.pages["ferry.html"])
+    taken = site.url("/pages/bridge.html")
+    write_warc(sources / "crawl.warc.gz", [Record(taken, story("Bridge closed for repairs", "repairs"))])
+    runner.invoke(args=["rebuild"])
+    same_text = runner.invoke(args=["add", site.url("/pages/ferry.html")])
+    assert same_text.exit_code == 0, same_text.output
+    assert same_text.stdout.endswith("  Ferry terminal opens  (the same text was already in the archive)\n")
+    same_address = runner.invoke(args=["add", taken])
+    assert same_address.exit_code == 1
+    assert same_address.stderr == f"Not added: {taken}: another file already holds this address in the archive ({sources / 'crawl.warc.gz'})\n"
+    assert captures(app) == [] and documents(app) == 3
