@@ -10,7 +10,6 @@ from archive.dates import parse_date
 from archive.model import Article, Skipped, join_paragraphs, make_article
 from archive.text import split_paragraphs
 
-LIST_FIELDS = ("authors", "tags")
 
 
 def parse_jsonl(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from archive.categories import normalize_category
+from archive.names import escape_undecodable
 
 _WHITESPACE = re.compile(r"\s+")
 # Control characters (other than tab and newline) make feeds invalid XML and can drive a terminal.
@@ -70,7 +71,7 @@ def make_article(
     title = _WHITESPACE.sub(" ", _CONTROL.sub("", title)).strip()
     body = _CONTROL.sub("", body)
     return Article(
-        id=explicit_id or url or relative_path,
+        id=escape_undecodable(explicit_id or url or relative_path),  # a file name's bytes may not be UTF-8
         title=title,
         body=body,
         category=normalize_category(category),

@@ -24,8 +24,9 @@ from archive.pages import DEFAULT_TIME_LIMIT, PageWorker
 from archive.sources import resolve_source
 from archive.tables import TableSettings
 from archive.warc import read_capture, write_capture
-from index.schema import url_key
-from index.storage import IndexLocation, IndexMissing, IndexUnreadable
+from index.schema import path_term, url_key
+from index.space import write_failures_reported
+from index.storage import IndexLocation, IndexMissing, IndexUnavailable
 from index.writing import BuildSummary, rebuild, update
 
 _UNSAFE = re.compile(r"[^a-z0-9.-]+")
@@ -98,8 +99,12 @@ def add_pages(
     candidates = {key: candidate for key, candidate in candidates.items() if _still_new(location, candidate, tell)}
     if not candidates:
         return outcomes
-    backups = {candidate.path: _save(candidate) for candidate in candidates.values()}
+    backups: dict[Path, _Backup] = {}
     try:
+        # A full or read-only captures folder is said in one line, as a full index folder is.
+        with write_failures_reported(location, "add", folder=captures):
+            for candidate in candidates.values():
+                backups[candidate.path] = _save(candidate)
         summary = _index(location, list(backups), list(first_build_sources) or [captures], tables, time_limit, limits.max_bytes)
     except BaseException:
         for backup in backups.values():
@@ -150,15 +155,16 @@ def _still_new(location: IndexLocation, candidate: _Candidate, tell: Callable[[O
     """Tell whether a page should be saved: not held under its address, or with its text, by another file."""
     try:
         index = location.open()
-    except IndexMissing:
-        return True  # no index yet (or a damaged one, which the update reports)
+    except IndexUnavailable:
+        return True  # no index yet (or one the update will report as damaged or outdated)
+    ours = path_term(str(candidate.path))
     with location.open_searcher(index) as searcher:
         holder = searcher.document(key=url_key(candidate.article.id))
-        if holder is not None and holder.get("path") != str(candidate.path):
+        if holder is not None and holder.get("path") != ours:
             tell(NotAdded(candidate.url, f"another file already holds this address in the archive ({holder.get('path')})"))
             return False
         for fields in searcher.documents(content_hash=candidate.article.content_hash):
-            if fields.get("path") != str(candidate.path):
+            if fields.get("path") != ours:
                 tell(Added(candidate.url, fields["key"], fields.get("title", ""), already=True))
                 return False
     return True
@@ -170,11 +176,9 @@ def _index(
     """Index the new captures through the incremental update, or build the first index."""
     try:
         return update(location, paths, time_limit=time_limit, max_bytes=max_bytes)
-    except IndexUnreadable:
-        raise  # reported, never replaced behind the user's back
     except IndexMissing:
         if location.has_generations():
-            raise
+            raise  # a damaged index is reported, never replaced behind the user's back
         return rebuild(location, first_build_sources, time_limit=time_limit, max_bytes=max_bytes, tables=tables)
 
 
@@ -183,7 +187,7 @@ def _confirm(location: IndexLocation, candidate: _Candidate, summary: BuildSumma
     key = url_key(candidate.article.id)
     with location.open_searcher(location.open()) as searcher:
         fields = searcher.document(key=key)
-    if fields is not None and fields.get("path") == str(candidate.path):
+    if fields is not None and fields.get("path") == path_term(str(candidate.path)):
         return Added(candidate.url, key, fields.get("title", ""))
     reasons = [item.reason for item in summary.skipped if item.path.startswith(str(candidate.path))]
     return NotAdded(candidate.url, f"not indexed: {reasons[0] if reasons else 'its text is already in the archive'}")

@@ -14,17 +14,12 @@ class Deadline:
     started: float = field(default_factory=time.monotonic)
     cut: bool = False
 
-    def remaining(self) -> float:
-        """Return the seconds left (zero once passed)."""
-        return max(0.0, self.started + self.seconds - time.monotonic())
+    def expired(self) -> bool:
+        """Tell whether the time is up."""
+        return time.monotonic() - self.started >= self.seconds
 
-    def stop_here(self) -> bool:
-        """Tell the caller to stop its work, and note that results are partial, once time is up."""
-        if time.monotonic() - self.started < self.seconds:
-            return False
-        self.note_cut()
-        return True
-
-    def note_cut(self) -> None:
-        """Record that some work was cut short, so the results are partial."""
-        self.cut = True
+    def skip(self) -> bool:
+        """Tell whether to skip the next unit of work (time is up), and if so record that the results are partial."""
+        if self.expired():
+            self.cut = True
+        return self.cut

@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from archive.categories import category_label, normalize_category
-from index.schema import FACET_FIELDS
-from index.snapshot import Snapshot
+import numpy as np
 
-FACET_LABELS = {"category": "Category", "source": "Source", "authors": "Author", "year": "Year", "tags": "Tag"}
-# Years read best in time order (a histogram); other facets by how many articles they hold.
-CHRONOLOGICAL_FACETS = frozenset({"year"})
+from index.schema import FACETS
+from index.snapshot import Snapshot
 
 
 @dataclass(frozen=True)
@@ -19,7 +16,6 @@ class FacetValue:
     """One value of a facet with its exact count among the matches."""
 
     value: str
-    label: str
     count: int
     selected: bool
 
@@ -29,61 +25,53 @@ class Facet:
     """A facet field with its values, most frequent (or newest year) first."""
 
     name: str
-    label: str
     values: tuple[FacetValue, ...]
     more: int  # values with matches that were left out to keep the list short
 
 
-def resolve_values(snapshot: Snapshot, fieldname: str, typed: tuple[str, ...]) -> tuple[str, ...]:
-    """Map values as the user typed them to the values stored in the index, ignoring case."""
-    if fieldname == "category":
-        return tuple(dict.fromkeys(normalize_category(value) for value in typed))
-    stored = {value.casefold(): value for value in snapshot.value_documents(fieldname)}
-    return tuple(dict.fromkeys(stored.get(value.casefold(), value) for value in typed))
-
-
-def selection_documents(snapshot: Snapshot, fieldname: str, values: tuple[str, ...]) -> frozenset[int]:
-    """Return the documents having any of the values (OR within a facet)."""
-    table = snapshot.value_documents(fieldname)
-    return frozenset().union(*(table.get(value, frozenset()) for value in values))
-
-
 def count_facets(
     snapshot: Snapshot,
-    matches: frozenset[int],
-    selections: Mapping[str, frozenset[int]],
+    matches: np.ndarray,
+    selections: Mapping[str, np.ndarray],
     selected_values: Mapping[str, tuple[str, ...]],
     limit: int,
 ) -> tuple[Facet, ...]:
     """Count every facet over the matches narrowed by all selections except the facet's own."""
     facets = []
-    for fieldname in FACET_FIELDS:
-        base = matches
-        for other, documents in selections.items():
-            if other != fieldname:
-                base = base & documents
-        facets.append(_count_one(snapshot, fieldname, base, selected_values.get(fieldname, ()), limit))
+    bases: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+    for facet in FACETS:
+        others = tuple(name for name in selections if name != facet.field)
+        if others not in bases:  # with no selection, every facet counts over the same documents
+            base = matches
+            for other in others:
+                base = base & selections[other]
+            bases[others] = base, np.flatnonzero(base)
+        base, chosen = bases[others]
+        tally = snapshot.facet_table(facet.field).counts(base, chosen)
+        facets.append(_count_one(snapshot, facet.field, tally, selected_values.get(facet.field, ()), limit, facet.chronological))
     return tuple(facets)
 
 
-def _count_one(snapshot: Snapshot, fieldname: str, base: frozenset[int], selected: tuple[str, ...], limit: int) -> Facet:
-    """Count one facet's values over a set of documents."""
-    counts = {}
-    for value, documents in snapshot.value_documents(fieldname).items():
-        count = len(base & documents)
-        if count or value in selected:
-            counts[value] = count
+def _count_one(
+    snapshot: Snapshot, fieldname: str, tally: np.ndarray, selected: tuple[str, ...], limit: int, chronological: bool
+) -> Facet:
+    """Order one facet's values by their counts (tally, by ordinal) and keep the first few."""
+    table = snapshot.facet_table(fieldname)
+    present = np.flatnonzero(tally)
+    if not chronological and len(present) > limit:
+        # Only values that can be among the first `limit` are sorted by name (authors and tags run to thousands).
+        present = present[tally[present] >= np.partition(tally[present], -limit)[-limit]]
+    counts = {table.values[ordinal]: int(tally[ordinal]) for ordinal in present}
     for value in selected:
-        counts.setdefault(value, 0)  # a selected value stays visible even when nothing matches it
-    if fieldname in CHRONOLOGICAL_FACETS:
+        counts.setdefault(value, int(tally[table.ordinals[value]]) if value in table.ordinals else 0)
+    if chronological:
         ordered = sorted(counts, reverse=True)
     else:
         ordered = sorted(counts, key=lambda value: (-counts[value], value.casefold()))
     shown = ordered[:limit] + [value for value in ordered[limit:] if value in selected]
-    label = category_label if fieldname == "category" else str
+    with_matches = int(np.count_nonzero(tally)) + sum(1 for value in selected if not counts[value])
     return Facet(
         name=fieldname,
-        label=FACET_LABELS[fieldname],
-        values=tuple(FacetValue(value, label(value), counts[value], value in selected) for value in shown),
-        more=len(ordered) - len(shown),
+        values=tuple(FacetValue(value, counts[value], value in selected) for value in shown),
+        more=with_matches - len(shown),
     )

@@ -1,30 +1,40 @@
-"""Mark matched words in escaped text: snippets for result lists and whole texts for article pages.
+"""Find matched words in texts: snippets for result lists and whole texts for article pages.
 
-Words are found with the index's own token pattern and normalized by the index's own analyzer (one
-word at a time, memoized), so exactly the words the search matched are marked. Whoosh's highlighter
-re-runs the whole analyzer over every stored body, which cost 2 ms a hit; storing character offsets
-to avoid that made every posting list slower to read.
+The engine returns plain text with the positions of the matched words (`Marked`); the web pages wrap
+them in <mark> and the command line prints them in bold. Words are found with the index's own token
+pattern and normalized by the index's own analyzer (one word at a time, memoized), so exactly the
+words the search matched are marked. Whoosh's highlighter re-runs the whole analyzer over every stored
+body, which cost 2 ms a hit; storing character offsets to avoid that made every posting list slower to read.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from markupsafe import Markup, escape
 from whoosh import query as wq
 from whoosh.reading import IndexReader
 
 from index.analysis import TOKEN_PATTERN, text_analyzer
+from index.matching import clause_terms
+from index.querying import ParsedQuery
+from index.schema import SEARCH_FIELDS
 
 SNIPPET_CHARACTERS = 240
 SNIPPET_FRAGMENTS = 2
 CONTEXT_CHARACTERS = 60
+GAP = " … "
 _WORD = re.compile(TOKEN_PATTERN)
-_ADJACENT_MARKS = re.compile(r"</mark>(\s+)<mark>")
 _SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Marked:
+    """A text and the (start, end) character spans in it that matched the query, in order."""
+
+    text: str
+    spans: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -36,44 +46,53 @@ class _Match:
     term: str
 
 
-def query_terms(query: wq.Query | None, reader: IndexReader) -> frozenset[str]:
+def query_terms(parsed: ParsedQuery, reader: IndexReader) -> frozenset[str]:
     """Return the analyzed words a query looks for in the text (not the ones it excludes), wildcards expanded."""
-    if query is None:
-        return frozenset()
-    return frozenset(term for fieldname, term in _positive_terms(query, reader) if fieldname in ("title", "body"))
+    terms: set[str] = set()
+    for clause in parsed.wanted:
+        for leaf in clause_terms(clause):
+            if isinstance(leaf, wq.Phrase):
+                terms.update(leaf.words)
+            elif isinstance(leaf, (wq.Prefix, wq.Wildcard)):
+                terms.update(
+                    term.decode("utf-8") if isinstance(term, bytes) else term
+                    for fieldname, term in leaf.existing_terms(reader, expand=True)
+                    if fieldname in SEARCH_FIELDS
+                )
+            elif isinstance(leaf, wq.Term) and leaf.fieldname in SEARCH_FIELDS:
+                terms.add(leaf.text)
+    return frozenset(terms)
 
 
-def snippet(text: str, terms: frozenset[str]) -> Markup:
-    """Return up to two short fragments around the best clusters of matches, escaped and marked."""
+def snippet(text: str, terms: frozenset[str]) -> Marked:
+    """Return up to two short fragments around the best clusters of matches, with the matches' spans."""
     matches = _find(text, terms)
     if not matches:
         return opening(text)
     windows = _best_windows(matches, len(text))
-    parts = []
-    for start, end in windows:
+    pieces: list[str] = ["… "] if windows[0][0] > 0 else []
+    spans: list[tuple[int, int]] = []
+    for number, (start, end) in enumerate(windows):
+        if number:
+            pieces.append(GAP)
         inside = [match for match in matches if match.start >= start and match.end <= end]
-        prefix = "… " if start > 0 and not parts else ""
-        parts.append(prefix + _render(text, start, end, inside))
-    suffix = " …" if windows[-1][1] < len(text) else ""
-    return join_marks(_SPACES.sub(" ", " … ".join(parts) + suffix).strip())
+        _add_fragment(pieces, spans, text, *_whole_words(text, start, end, inside), inside)
+    if windows[-1][1] < len(text):
+        pieces.append(" …")
+    return _merged(Marked("".join(pieces), tuple(spans)))
 
 
-def mark_text(text: str, terms: frozenset[str]) -> Markup:
-    """Return the whole text escaped, with every matched word marked."""
-    return join_marks(_render(text, 0, len(text), _find(text, terms)))
+def mark_text(text: str, terms: frozenset[str]) -> Marked:
+    """Return the whole text with every matched word's span."""
+    return _merged(Marked(text, tuple((match.start, match.end) for match in _find(text, terms))))
 
 
-def join_marks(html: str) -> Markup:
-    """Merge marks of neighbouring words so a matched phrase reads as one mark."""
-    return Markup(_ADJACENT_MARKS.sub(r"\1", html))
-
-
-def opening(text: str) -> Markup:
-    """Return the start of a text, escaped, for hits without a highlighted match."""
+def opening(text: str) -> Marked:
+    """Return the start of a text, for hits without a matched word in it."""
     text = " ".join(text.split())
     if len(text) > SNIPPET_CHARACTERS:
         text = text[:SNIPPET_CHARACTERS].rsplit(" ", 1)[0] + " …"
-    return escape(text)
+    return Marked(text)
 
 
 @lru_cache(maxsize=200_000)
@@ -87,12 +106,11 @@ def _find(text: str, terms: frozenset[str]) -> list[_Match]:
     """Return every word of the text whose analyzed form is one of the terms."""
     if not terms:
         return []
-    found = []
-    for word in _WORD.finditer(text):
-        term = analyzed(word.group(0))
-        if term in terms:
-            found.append(_Match(word.start(), word.end(), term))
-    return found
+    # Each distinct word is analyzed once; the text is walked again only when one of them matched.
+    matching = {word: term for word in set(_WORD.findall(text)) if (term := analyzed(word)) in terms}
+    if not matching:
+        return []
+    return [_Match(word.start(), word.end(), matching[word.group(0)]) for word in _WORD.finditer(text) if word.group(0) in matching]
 
 
 def _best_windows(matches: list[_Match], length: int) -> list[tuple[int, int]]:
@@ -117,38 +135,38 @@ def _best_windows(matches: list[_Match], length: int) -> list[tuple[int, int]]:
     return sorted(chosen)
 
 
-def _render(text: str, start: int, end: int, matches: list[_Match]) -> str:
-    """Return text[start:end] escaped with the matches marked, its ends moved to whole words."""
+def _whole_words(text: str, start: int, end: int, matches: list[_Match]) -> tuple[int, int]:
+    """Move a window's ends to the nearest spaces inside it, so no word is cut (matches stay inside)."""
     if start > 0:
         space = text.find(" ", start, start + 20)
         start = space + 1 if space != -1 and all(m.start >= space + 1 for m in matches) else start
     if end < len(text):
         space = text.rfind(" ", end - 20, end)
         end = space if space != -1 and all(m.end <= space for m in matches) else end
-    pieces, position = [], start
-    for match in matches:
-        pieces.append(str(escape(text[position:match.start])))
-        pieces.append(f"<mark>{escape(text[match.start:match.end])}</mark>")
-        position = match.end
-    pieces.append(str(escape(text[position:end])))
-    return "".join(pieces)
+    return start, end
 
 
-def _positive_terms(query: wq.Query, reader: IndexReader) -> Iterable[tuple[str, str]]:
-    """Yield (field, text) of the terms a query wants, skipping negated parts."""
-    if isinstance(query, wq.Not):
-        return
-    if isinstance(query, wq.AndNot):
-        yield from _positive_terms(query.a, reader)
-        return
-    if isinstance(query, wq.Phrase):
-        for word in query.words:
-            yield query.fieldname, word
-    elif isinstance(query, (wq.Prefix, wq.Wildcard)):
-        for fieldname, term in query.existing_terms(reader, expand=True):
-            yield fieldname, term.decode("utf-8") if isinstance(term, bytes) else term
-    elif isinstance(query, wq.Term):
-        yield query.fieldname, query.text
-    elif not query.is_leaf():
-        for child in query.children():
-            yield from _positive_terms(child, reader)
+def _add_fragment(pieces: list[str], spans: list[tuple[int, int]], text: str, start: int, end: int, matches: list[_Match]) -> None:
+    """Append text[start:end], runs of spaces made one, to pieces, and the spans of its matches to spans."""
+    length = sum(len(piece) for piece in pieces)
+    position = start
+    for found in matches:
+        between = _SPACES.sub(" ", text[position : found.start])
+        pieces.append(between)
+        length += len(between)
+        spans.append((length, length + found.end - found.start))
+        pieces.append(text[found.start : found.end])
+        length += found.end - found.start
+        position = found.end
+    pieces.append(_SPACES.sub(" ", text[position:end]))
+
+
+def _merged(marked: Marked) -> Marked:
+    """Merge spans separated only by spaces, so a matched phrase reads as one mark."""
+    spans: list[tuple[int, int]] = []
+    for start, end in marked.spans:
+        if spans and not marked.text[spans[-1][1] : start].strip():
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return Marked(marked.text, tuple(spans))

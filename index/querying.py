@@ -1,47 +1,40 @@
-"""Read the user's query language: words, phrases, OR, NOT, -word, word*, field:value and date ranges."""
+"""Read the user's query language: words, phrases, +word, AND, OR, NOT, -word, word*, field:value, date ranges.
+
+A query is read into clauses. The words typed are optional clauses: results hold as many of them as
+they can (those with every word first), so a question with a word no article uses still finds
+articles. Quoted phrases, `+word` and words joined by an explicit AND are required clauses; `-word`
+and `NOT word` are excluded ones.
+"""
 
 from __future__ import annotations
 
 import calendar
-import copy
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from whoosh import query as wq
 from whoosh.analysis import Analyzer
-from whoosh.qparser import AndGroup, FieldsPlugin, MultifieldParser, PlusMinusPlugin, RangePlugin
 from whoosh.fields import Schema
+from whoosh.qparser import AndGroup, FieldsPlugin, MultifieldParser, PhrasePlugin, PlusMinusPlugin, RangePlugin, syntax
 
-from index.scoring import FIELD_BOOSTS
+from index.schema import FILTER_NAMES, SEARCH_FIELDS
 
-MAX_QUERY_LENGTH = 1000
-SEARCH_FIELDS = tuple(FIELD_BOOSTS)
-# What people type before a colon, mapped to the facet field it filters.
-FILTER_ALIASES = {
-    "category": "category",
-    "section": "category",
-    "source": "source",
-    "site": "source",
-    "author": "authors",
-    "authors": "authors",
-    "by": "authors",
-    "tag": "tags",
-    "tags": "tags",
-    "year": "year",
-    "lang": "language",
-    "language": "language",
-}
+MAX_QUERY_LENGTH = 4000  # a long question pasted in whole is still read whole
 # field:value or field:"quoted value", negated by a leading - or NOT.
 FILTER_TOKEN = re.compile(
     r'(?<!\S)(?P<negate>-|NOT\s+)?(?P<key>[A-Za-z]+):(?:"(?P<quoted>[^"]*)"|(?P<bare>[^\s"]+))'
 )
-_NEGATED_WORD = re.compile(r"^(?:-|NOT\s+)", re.UNICODE)
 _DATE_PART = r"\d{4}(?:-\d{1,2}(?:-\d{1,2})?)?"
 _DATE_RANGE = re.compile(rf"^(?P<start>{_DATE_PART})?(?:\.\.(?P<end>{_DATE_PART})?)?$")
 _WORD = re.compile(r"\w+", re.UNICODE)
+# A question mark ends a question; as a one-letter wildcard it would turn "titles?" into a pattern.
+_QUESTION_MARK = re.compile(r"\?")
 MIN_WILDCARD_PREFIX = 2
+_TRAILING = ".,;:!"  # punctuation that ends a sentence, not a word people would search for
+# What Whoosh's parser reads as syntax: quotes, brackets, wildcards, boosts, a + - or ' opening a word, operators.
+_SYNTAX = re.compile(r"""["()\[\]{}*^~\\]|(?<!\S)[-+']|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b""")
 
 
 @dataclass(frozen=True)
@@ -63,72 +56,150 @@ class DateRange:
 
 
 @dataclass(frozen=True)
-class QueryParsers:
-    """The parser a query goes through; building one compiles dozens of patterns, so a snapshot keeps it."""
+class Clause:
+    """One unit of what was typed (a word, a "phrase", a word*, a group), matched in the title and body."""
 
-    parser: MultifieldParser
-    analyzer: Analyzer
-
-    @classmethod
-    def for_schema(cls, schema: Schema) -> QueryParsers:
-        """Build the parser for an index's schema."""
-        return cls(_parser(schema), schema[SEARCH_FIELDS[-1]].analyzer)
+    query: wq.Query
+    typed: str  # as the person wrote it, for saying which words a result lacks
 
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    """A query string split into a text query for ranking and structured filters."""
+    """A query string read as clauses for matching and ranking, and structured filters."""
 
-    text_query: wq.Query | None  # None matches every document
+    required: tuple[Clause, ...] = ()  # every result matches these
+    optional: tuple[Clause, ...] = ()  # results match as many as they can
+    excluded: tuple[Clause, ...] = ()  # no result matches any of these
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     exclusions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     date_range: DateRange | None = None
     notes: tuple[str, ...] = ()  # plain sentences on how the query was read
     words: tuple[str, ...] = ()  # the plain words typed, for spelling suggestions
-    display: str = ""  # the words part as searched, in the user's words (unstemmed, stop words dropped)
+    understood: str = ""  # the words part as searched, in the user's words (stop words dropped)
+
+    @property
+    def wanted(self) -> tuple[Clause, ...]:
+        """Return the clauses a result is ranked by (required, then optional)."""
+        return self.required + self.optional
+
+    @property
+    def has_words(self) -> bool:
+        """Tell whether any words, phrases or groups were typed (not only filters or exclusions)."""
+        return bool(self.required or self.optional or self.excluded)
+
+    def strict(self) -> ParsedQuery:
+        """Return the query with every typed word required (the "all words" switch)."""
+        required = self.required + self.optional
+        return replace(self, required=required, optional=(), understood=_describe_clauses(required, (), self.excluded))
 
 
-def parse_query(text: str, schema: Schema, parsers: QueryParsers | None = None) -> ParsedQuery:
-    """Parse a user's query; never raises, degrading to a keyword search when the syntax is broken."""
-    parsers = parsers or QueryParsers.for_schema(schema)
-    text = _clean(text)
-    filters: dict[str, list[str]] = {}
-    exclusions: dict[str, list[str]] = {}
-    notes: list[str] = []
-    date_range: DateRange | None = None
 
-    def take_filter(match: re.Match) -> str:
-        nonlocal date_range
-        key = match["key"].lower()
-        value = (match["quoted"] if match["quoted"] is not None else match["bare"]).strip()
-        if key == "date" and not match["negate"]:
-            parsed = parse_date_range(value)
-            if parsed is None:
-                notes.append(f"date:{value} is not a date range like 2024-01..2024-03, so it was ignored")
+class QueryParser:
+    """The archive's query parser for one schema (building it compiles dozens of patterns, so a snapshot keeps one)."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.whoosh = _whoosh_parser(schema)
+        self.analyzer: Analyzer = schema[SEARCH_FIELDS[-1]].analyzer
+
+    def parse(self, text: str) -> ParsedQuery:
+        """Parse a user's query; never raises, degrading to plain words when the syntax is broken."""
+        text = _clean(text)
+        filters: dict[str, list[str]] = {}
+        exclusions: dict[str, list[str]] = {}
+        notes: list[str] = []
+        date_range: DateRange | None = None
+
+        def take_filter(match: re.Match) -> str:
+            nonlocal date_range
+            key = match["key"].lower()
+            value = (match["quoted"] if match["quoted"] is not None else match["bare"]).strip()
+            if key == "date" and not match["negate"]:
+                parsed = parse_date_range(value)
+                if parsed is None:
+                    notes.append(f"date:{value} is not a date range like 2024-01..2024-03, so it was ignored")
+                    return " "
+                date_range = parsed
+                notes.append(f"date:{value} was read as a date filter")
                 return " "
-            date_range = parsed
-            notes.append(f"date:{value} was read as a date filter")
+            if key not in FILTER_NAMES or not value:
+                return match.group(0)
+            target = exclusions if match["negate"] else filters
+            target.setdefault(FILTER_NAMES[key], []).append(value)
+            notes.append(f"{match.group(0)} was read as a filter")
             return " "
-        if key not in FILTER_ALIASES or not value:
-            return match.group(0)
-        target = exclusions if match["negate"] else filters
-        target.setdefault(FILTER_ALIASES[key], []).append(value)
-        notes.append(f"{match.group(0)} was read as a filter")
-        return " "
 
-    remaining = FILTER_TOKEN.sub(take_filter, text).strip()
-    text_query, text_note = _parse_text(remaining, parsers.parser, parsers.analyzer)
-    if text_note:
-        notes.append(text_note)
-    return ParsedQuery(
-        text_query=text_query,
-        filters={key: tuple(values) for key, values in filters.items()},
-        exclusions={key: tuple(values) for key, values in exclusions.items()},
-        date_range=date_range,
-        notes=tuple(notes),
-        words=tuple(_WORD.findall(remaining)),
-        display=describe_query(text_query, remaining) if text_query is not None else "",
-    )
+        remaining = _QUESTION_MARK.sub(" ", FILTER_TOKEN.sub(take_filter, text)).strip()
+        required, optional, excluded, note = self._clauses(remaining)
+        if note:
+            notes.append(note)
+        return ParsedQuery(
+            required=required,
+            optional=optional,
+            excluded=excluded,
+            filters={key: tuple(values) for key, values in filters.items()},
+            exclusions={key: tuple(values) for key, values in exclusions.items()},
+            date_range=date_range,
+            notes=tuple(notes),
+            words=tuple(_WORD.findall(remaining)),
+            understood=_describe_clauses(required, optional, excluded),
+        )
+
+    def _clauses(self, text: str) -> tuple[tuple[Clause, ...], tuple[Clause, ...], tuple[Clause, ...], str]:
+        """Read the words part into required, optional and excluded clauses, and a note on how it was read."""
+        if not text.strip("* "):
+            return (), (), (), ""
+        try:
+            clauses = self.syntax_clauses(text) if has_syntax(text) else [[], self.word_clauses(text), []]
+        except Exception:  # Whoosh's parser has corner cases that raise; the user still gets a search
+            clauses = None
+        if clauses is not None and any(clauses) and not _has_broad_wildcard(clauses):
+            return tuple(clauses[0]), tuple(clauses[1]), tuple(clauses[2]), ""
+        words = _plain_words(text, self.analyzer)
+        if not words:
+            return (), (), (), "no searchable words were left in the query (only very common words or symbols)"
+        return (), words, (), "the query syntax was unclear, so it was searched as plain words"
+
+    def relaxed(self, parsed: ParsedQuery) -> ParsedQuery:
+        """Return the query with its required parts (phrases too) read as plain optional words, saying so.
+
+        For when they find nothing together: a query with a word the archive holds never ends in no results.
+        """
+        freed = self.word_clauses(" ".join(clause.typed.replace('"', " ") for clause in parsed.required))
+        known = {describe_query(clause.query) for clause in parsed.optional}
+        optional = parsed.optional + tuple(clause for clause in freed if describe_query(clause.query) not in known)
+        named = ", ".join(clause.typed for clause in parsed.required)
+        note = f"no article matches {named} as required, so results hold as many of the words as they can"
+        return replace(
+            parsed, required=(), optional=optional, notes=parsed.notes + (note,), understood=_describe_clauses((), optional, parsed.excluded)
+        )
+
+    def syntax_clauses(self, text: str) -> list[list[Clause]]:
+        """Return the required, optional and excluded clauses of a query, read by Whoosh's parser."""
+        required, optional, excluded = (_weight_repeats(group, text, self.analyzer) for group in _read_tree(self.whoosh, self.whoosh.process(text), text))
+        needed = {describe_query(clause.query) for clause in required}  # a word typed twice, once with +, is required
+        return [required, [clause for clause in optional if describe_query(clause.query) not in needed], excluded]
+
+    def word_clauses(self, text: str) -> list[Clause]:
+        """Return the optional clauses of text without query syntax, as Whoosh's parser reads it, but many times faster.
+
+        A long question spent most of its search time in the parser's tagging and query building.
+        """
+        clauses = []
+        for chunk in text.split():
+            terms = [token.text for token in self.analyzer(chunk)]
+            if not terms:
+                continue
+            if len(terms) == 1:
+                query = wq.Or([wq.Term(name, terms[0]) for name in SEARCH_FIELDS])
+            else:
+                query = wq.Or([wq.And([wq.Term(name, term) for term in terms]) for name in SEARCH_FIELDS])
+            clauses.append(Clause(query, chunk.strip(_TRAILING) or chunk))
+        return _weight_repeats(clauses, text, self.analyzer)
+
+
+def has_syntax(text: str) -> bool:
+    """Tell whether text uses any of the query language (quotes, brackets, +, -, *, AND, OR, NOT...), not only words."""
+    return bool(_SYNTAX.search(text))
 
 
 def parse_date_range(text: str) -> DateRange | None:
@@ -145,98 +216,13 @@ def parse_date_range(text: str) -> DateRange | None:
         return None
 
 
-def describe_query(query: wq.Query | None, typed: str = "") -> str:
-    """Render a parsed text query the way a person would write it, in the words typed when they are known."""
-    if query is None or query is wq.NullQuery:
-        return ""
-    if isinstance(query, wq.Or) and len({describe_query(sub, typed) for sub in query.subqueries}) == 1:
-        return describe_query(query.subqueries[0], typed)  # one word searched in title and body
-    if isinstance(query, (wq.And, wq.Or)):
-        joiner = " " if isinstance(query, wq.And) else " OR "
-        parts = list(dict.fromkeys(describe_query(sub, typed) for sub in query.subqueries))
-        return f"({joiner.join(parts)})" if isinstance(query, wq.Or) else joiner.join(parts)
-    if isinstance(query, wq.AndNot):
-        return f"{describe_query(query.a, typed)} -{describe_query(query.b, typed)}"
-    if isinstance(query, wq.AndMaybe):
-        return f"+{describe_query(query.a, typed)} {describe_query(query.b, typed)}"
-    if isinstance(query, wq.Not):
-        return f"-{describe_query(query.query, typed)}"
-    if isinstance(query, wq.Phrase):
-        ranges = query.char_ranges if typed and query.char_ranges and len(query.char_ranges) == len(query.words) else None
-        words = [typed[start:end].lower() for start, end in ranges] if ranges else query.words
-        return '"' + " ".join(words) + '"'
-    if isinstance(query, (wq.Prefix, wq.Wildcard)):
-        return query.text + ("*" if isinstance(query, wq.Prefix) else "")
-    if isinstance(query, wq.Term):
-        # The parser notes where in the typed text each term came from: show that word, not its stem.
-        start, end = getattr(query, "startchar", None), getattr(query, "endchar", None)
-        return typed[start:end].lower() if typed and start is not None and end else str(query.text)
-    return str(query)
+class _TypedWords(AndGroup):
+    """The parser's grouping of words side by side (and in brackets), told apart from an explicit AND."""
 
 
-def _parse_text(text: str, parser: MultifieldParser, analyzer: Analyzer) -> tuple[wq.Query | None, str]:
-    """Parse the words part of a query, or fall back to plain words; return the query and a note."""
-    if not text or text.strip("* ") == "":
-        return None, ""
-    try:
-        parsed = _weight_repeats(parser.parse(text), text, analyzer)
-    except Exception:  # Whoosh's parser has corner cases that raise; the user still gets a search
-        parsed = wq.NullQuery
-    if parsed is not wq.NullQuery and not _has_broad_wildcard(parsed):
-        return parsed, ""
-    if _only_negations(text):
-        # Whoosh reads "-word" alone as nothing at all; people mean "everything without word".
-        # Parsed word by word, so where each word sits in the typed text is unknown: forget the offsets.
-        unwanted = [_without_offsets(parser.parse(_NEGATED_WORD.sub("", part))) for part in _negated_parts(text)]
-        unwanted = [query for query in unwanted if query is not wq.NullQuery]
-        if unwanted:
-            return wq.Not(wq.Or(unwanted).normalize()), ""
-    fallback = _plain_words_query(text, analyzer)
-    if fallback is None:
-        return wq.NullQuery, "no searchable words were left in the query (only very common words or symbols)"
-    return fallback, "the query syntax was unclear, so it was searched as plain words"
-
-
-def _without_offsets(query: wq.Query) -> wq.Query:
-    """Return the query with no record of where its terms were typed."""
-
-    def forget(node: wq.Query) -> wq.Query:
-        if isinstance(node, wq.Term) and getattr(node, "startchar", None) is not None:
-            node = copy.copy(node)
-            node.startchar = node.endchar = None
-        return node
-
-    return query.accept(forget)
-
-
-def _negated_parts(text: str) -> list[str]:
-    """Split a query into words, keeping NOT with the word it negates."""
-    return re.findall(r"NOT\s+\S+|\S+", text)
-
-
-def _only_negations(text: str) -> bool:
-    """Tell whether every word of a query is negated (-word or NOT word)."""
-    parts = _negated_parts(text)
-    return bool(parts) and all(_NEGATED_WORD.match(part) and len(part) > 1 for part in parts)
-
-
-def _weight_repeats(query: wq.Query, text: str, analyzer: Analyzer) -> wq.Query:
-    """Weight each word by how often it was typed, as BM25 weighs repeated query terms."""
-    counts = Counter(token.text for token in analyzer(text))
-    if max(counts.values(), default=1) == 1:
-        return query
-
-    def weigh(node: wq.Query) -> wq.Query:
-        if isinstance(node, wq.Term) and counts[node.text] > 1:
-            return node.with_boost(node.boost * counts[node.text])
-        return node
-
-    return query.accept(weigh)
-
-
-def _parser(schema: Schema) -> MultifieldParser:
+def _whoosh_parser(schema: Schema) -> MultifieldParser:
     """Return a parser over title and body where field:value is text, not a field (filters are ours)."""
-    parser = MultifieldParser(list(SEARCH_FIELDS), schema, fieldboosts=FIELD_BOOSTS, group=AndGroup)
+    parser = MultifieldParser(list(SEARCH_FIELDS), schema, group=_TypedWords)
     parser.remove_plugin_class(FieldsPlugin)
     parser.remove_plugin_class(RangePlugin)
     # A minus only negates at the start of a word: "anti-war" means the words anti and war, not "anti NOT war".
@@ -244,21 +230,130 @@ def _parser(schema: Schema) -> MultifieldParser:
     return parser
 
 
-def _plain_words_query(text: str, analyzer: Analyzer) -> wq.Query | None:
-    """Return an all-words query over title and body from the analyzed words of text."""
-    terms = list(dict.fromkeys(token.text for token in analyzer(text)))
-    if not terms:
-        return None
-    return wq.And([wq.Or([wq.Term(name, term, boost=FIELD_BOOSTS[name]) for name in SEARCH_FIELDS]) for term in terms])
+def _read_tree(parser: MultifieldParser, tree: syntax.GroupNode, text: str) -> tuple[list[Clause], list[Clause], list[Clause]]:
+    """Sort the parsed syntax tree's top level into required, optional and excluded clauses, each in the order typed."""
+    required: list[tuple[int, Clause]] = []
+    optional: list[tuple[int, Clause]] = []
+    excluded: list[tuple[int, Clause]] = []
+
+    def add(target: list[tuple[int, Clause]], node: syntax.SyntaxNode) -> None:
+        query = node.query(parser)
+        if query is not None and query is not wq.NullQuery:
+            query = query.normalize()
+        if query is not None and query is not wq.NullQuery:
+            target.append((getattr(node, "startchar", None) or 0, Clause(query, _typed(node, query, text))))
+
+    def top(node: syntax.SyntaxNode) -> None:
+        if isinstance(node, syntax.AndNotGroup):  # made by -word: [what is wanted, the banned words]
+            top(node[0])
+            for banned in node[1]:
+                add(excluded, banned)
+        elif isinstance(node, syntax.AndMaybeGroup):  # made by +word: [the required words, the rest]
+            for needed in node[0]:
+                item(needed, required)
+            top(node[1])
+        else:
+            for child in node:
+                item(child, optional)
+
+    def item(node: syntax.SyntaxNode, wanted: list[Clause]) -> None:
+        if isinstance(node, syntax.NotGroup):
+            for banned in node:
+                add(excluded, banned)
+        elif isinstance(node, _TypedWords):  # words in brackets count one by one
+            for child in node:
+                item(child, wanted)
+        elif type(node) is AndGroup:  # an explicit AND: each side is required
+            for child in node:
+                item(child, required)
+        elif _is_phrase(node):
+            add(required, node)
+        else:
+            add(wanted, node)
+
+    top(tree)
+    return tuple([clause for _, clause in sorted(group, key=lambda item: item[0])] for group in (required, optional, excluded))
 
 
-def _has_broad_wildcard(query: wq.Query) -> bool:
+def _is_phrase(node: syntax.SyntaxNode) -> bool:
+    """Tell whether a node is a quoted phrase (a group of phrases: the same phrase in each field)."""
+    if isinstance(node, PhrasePlugin.PhraseNode):
+        return True
+    return isinstance(node, syntax.GroupNode) and len(node) > 0 and all(_is_phrase(child) for child in node)
+
+
+def _typed(node: syntax.SyntaxNode, query: wq.Query, text: str) -> str:
+    """Return the part of the typed text a node came from, or the query's own words."""
+    start, end = getattr(node, "startchar", None), getattr(node, "endchar", None)
+    typed = text[start:end] if start is not None and end is not None and 0 <= start < end <= len(text) else ""
+    # Whoosh gives a wildcard node the range of its star alone.
+    return " ".join(typed.split()).strip(_TRAILING) if _WORD.search(typed) else describe_query(query)
+
+
+def _weight_repeats(clauses: list[Clause], text: str, analyzer: Analyzer) -> list[Clause]:
+    """Weight each term by how often it was typed, as BM25 weighs repeated query terms; keep one clause per term."""
+    counts = Counter(token.text for token in analyzer(text))
+    seen: set[str] = set()
+    kept = []
+    for clause in clauses:
+        key = describe_query(clause.query)
+        if key in seen:
+            continue
+        seen.add(key)
+
+        def weigh(node: wq.Query) -> wq.Query:
+            if isinstance(node, wq.Term) and counts[node.text] > 1:
+                return node.with_boost(node.boost * counts[node.text])
+            return node
+
+        kept.append(Clause(clause.query.accept(weigh), clause.typed))
+    return kept
+
+
+def _plain_words(text: str, analyzer: Analyzer) -> tuple[Clause, ...]:
+    """Return one optional clause per analyzed word of the text, looked for in title and body."""
+    terms = dict.fromkeys(token.text for token in analyzer(text))
+    return tuple(Clause(wq.Or([wq.Term(name, term) for name in SEARCH_FIELDS]), term) for term in terms)
+
+
+def _has_broad_wildcard(groups: list[list[Clause]]) -> bool:
     """Tell whether a wildcard is so short it would expand to most of the vocabulary."""
-    for leaf in query.leaves():
-        if isinstance(leaf, (wq.Prefix, wq.Wildcard)):
-            if len(re.split(r"[*?]", leaf.text, maxsplit=1)[0]) < MIN_WILDCARD_PREFIX:
+    for clause in (clause for group in groups for clause in group):
+        for leaf in clause.query.leaves() if not clause.query.is_leaf() else [clause.query]:
+            if isinstance(leaf, (wq.Prefix, wq.Wildcard)) and len(re.split(r"[*?]", leaf.text, maxsplit=1)[0]) < MIN_WILDCARD_PREFIX:
                 return True
     return False
+
+
+def describe_query(query: wq.Query | None) -> str:
+    """Render a query the way a person would write it (stemmed words: a fallback when the typed text is unknown)."""
+    if query is None or query is wq.NullQuery:
+        return ""
+    if isinstance(query, wq.Or) and len({describe_query(sub) for sub in query.subqueries}) == 1:
+        return describe_query(query.subqueries[0])  # one word searched in title and body
+    if isinstance(query, (wq.And, wq.Or)):
+        joiner = " " if isinstance(query, wq.And) else " OR "
+        parts = list(dict.fromkeys(describe_query(sub) for sub in query.subqueries))
+        return f"({joiner.join(parts)})" if isinstance(query, wq.Or) else joiner.join(parts)
+    if isinstance(query, wq.AndNot):
+        return f"{describe_query(query.a)} -{describe_query(query.b)}"
+    if isinstance(query, wq.Not):
+        return f"-{describe_query(query.query)}"
+    if isinstance(query, wq.Phrase):
+        return '"' + " ".join(query.words) + '"'
+    if isinstance(query, (wq.Prefix, wq.Wildcard)):
+        return query.text + ("*" if isinstance(query, wq.Prefix) else "")
+    if isinstance(query, wq.Term):
+        return str(query.text)
+    return str(query)
+
+
+def _describe_clauses(required: tuple[Clause, ...] | list[Clause], optional, excluded) -> str:
+    """Return the clauses as the query language writes them: +required, optional, -excluded."""
+    parts = [clause.typed if clause.typed.startswith(("+", '"')) else f"+{clause.typed}" for clause in required]
+    parts += [clause.typed for clause in optional]
+    parts += [clause.typed if clause.typed.startswith("-") else f"-{clause.typed}" for clause in excluded]
+    return " ".join(parts)
 
 
 def _clean(text: str) -> str:

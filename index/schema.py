@@ -1,20 +1,49 @@
-"""The Whoosh schema, and the conversion between Articles and index documents."""
+"""The Whoosh schema, the facets and filters people name, and the conversion of Articles to documents."""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import timezone
 
 from whoosh.analysis import RegexTokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from archive.model import Article
-from index.analysis import ProsePositions, text_analyzer
+from archive.names import escape_undecodable
+from index.analysis import text_analyzer
+from index.engine.analysis import OnePassPositions
 
-# Fields shown as facets, in display order; each holds exact, untokenized values.
-FACET_FIELDS = ("category", "source", "authors", "year", "tags")
-MULTI_VALUED_FIELDS = frozenset({"authors", "tags"})
+# The prose fields a query's words are looked for in (each weighted by the ranking settings).
+SEARCH_FIELDS = ("title", "body")
 SEPARATOR = "\x1f"  # between values of a multi-valued field; never typed in a name or a tag
+
+
+@dataclass(frozen=True)
+class FilterField:
+    """A field people filter on: its name in the index, in URLs and before a colon in a query."""
+
+    field: str
+    parameter: str  # singular, as people write it: ?author=... and author:...
+    label: str
+    aliases: tuple[str, ...] = ()  # other names accepted before a colon
+    chronological: bool = False  # values read best in time order (a histogram), not by count
+
+
+# Facets, in display order; each field holds exact, untokenized values.
+FACETS = (
+    FilterField("category", "category", "Category", ("section",)),
+    FilterField("source", "source", "Source", ("site",)),
+    FilterField("authors", "author", "Author", ("authors", "by")),
+    FilterField("year", "year", "Year", chronological=True),
+    FilterField("tags", "tag", "Tag", ("tags",)),
+)
+# Filters that are not shown as facets.
+OTHER_FILTERS = (FilterField("language", "language", "Language", ("lang",)),)
+FACET_FIELDS = tuple(facet.field for facet in FACETS)
+FILTERS = {facet.field: facet for facet in FACETS + OTHER_FILTERS}
+# What people type before a colon, mapped to the field it filters.
+FILTER_NAMES = {name: facet.field for facet in FILTERS.values() for name in (facet.parameter, facet.field, *facet.aliases)}
 
 
 def build_schema() -> Schema:
@@ -24,7 +53,7 @@ def build_schema() -> Schema:
     schema = Schema(
         id=STORED(),
         key=ID(unique=True, stored=True),  # derived from id; unique, so update_document replaces by it
-        title=TEXT(analyzer=analyzer, stored=True),  # weighted above the body by scoring.FIELD_BOOSTS
+        title=TEXT(analyzer=analyzer, stored=True),
         body=TEXT(analyzer=analyzer, stored=True),
         summary=STORED(),
         category=ID(stored=True),
@@ -33,7 +62,6 @@ def build_schema() -> Schema:
         tags=KEYWORD(stored=True, analyzer=whole_values),
         published=DATETIME(stored=True, sortable=True),
         year=ID(stored=True),
-        month=ID(stored=True),
         language=ID(stored=True),
         url=STORED(),
         path=ID(stored=True),
@@ -41,8 +69,8 @@ def build_schema() -> Schema:
         captured=STORED(),  # when a web archive captured the page, if it came from one
         content_hash=ID(stored=True),  # looked up by update to refuse copies of archived articles
     )
-    for name in ("title", "body"):
-        schema[name].format = ProsePositions(field_boost=schema[name].format.field_boost)
+    for name in SEARCH_FIELDS:
+        schema[name].format = OnePassPositions(field_boost=schema[name].format.field_boost)
     return schema
 
 
@@ -59,7 +87,7 @@ def article_to_document(article: Article, mtime_ns: int = 0) -> dict:
         "tags": SEPARATOR.join(article.tags),
         "language": article.language,
         "url": article.url,
-        "path": article.path,
+        "path": path_term(article.path),
         "mtime_ns": mtime_ns,
         "content_hash": article.content_hash,
     }
@@ -73,13 +101,18 @@ def article_to_document(article: Article, mtime_ns: int = 0) -> dict:
         published = article.published.astimezone(timezone.utc).replace(tzinfo=None)
         document["published"] = published
         document["year"] = f"{published.year:04d}"
-        document["month"] = f"{published.year:04d}-{published.month:02d}"
     return document
 
 
 def url_key(article_id: str) -> str:
     """Return a short, URL-safe key derived from an article id (ids may be URLs or paths)."""
-    return hashlib.sha256(article_id.encode("utf-8")).hexdigest()[:16]
+    # surrogatepass: the same bytes as UTF-8 for every valid id, and a key even for one holding a lone surrogate.
+    return hashlib.sha256(article_id.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def path_term(path: str) -> str:
+    """Return a file's path as the index holds it: valid text, one per path (backslashes doubled, odd bytes as \\xNN)."""
+    return escape_undecodable(path.replace("\\", "\\\\"))
 
 
 def split_values(stored: str) -> tuple[str, ...]:

@@ -1,28 +1,29 @@
-"""Search the archive: ranked, highlighted hits with facet counts, as plain frozen dataclasses."""
+"""Search the archive: ranked hits with match positions and facet counts, as plain frozen dataclasses."""
 
 from __future__ import annotations
 
-import heapq
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 
-from markupsafe import Markup
-from whoosh import query as wq
-from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector
+import numpy as np
 
+from archive.categories import normalize_category
 from index.deadline import Deadline
-from index.highlight import opening, query_terms, snippet
-from index.scoring import scored_terms, top_candidates
-from index.facets import Facet, count_facets, resolve_values, selection_documents
-from index.querying import DateRange, ParsedQuery, parse_query
-from index.schema import FACET_FIELDS, split_values, url_key
-from index.snapshot import Snapshot
+from index.facets import Facet, count_facets
+from index.highlight import Marked, opening, query_terms, snippet
+from index.matching import Matches, match
+from index.querying import DateRange, ParsedQuery
+from index.ranking import RankingSettings, bm25f_scores, feedback_scores, newest_first, top_ranked
+from index.schema import FILTERS, split_values, url_key
+from index.snapshot import NO_DATE, Snapshot
 from index.spelling import suggest_spelling
 
 SORTS = ("relevance", "newest", "oldest")
+# "best": results with every word first, then those missing one, two...; "all": every word required.
+MATCH_MODES = ("best", "all")
 MAX_PER_PAGE = 100
 FACET_LIMIT = 10
 TIME_LIMIT_SECONDS = 2.0
@@ -39,8 +40,9 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 10
+    match: str = "best"  # one of MATCH_MODES
     with_facets: bool = True  # count every facet (the page's sidebar)
-    with_snippets: bool = True  # highlight matches in the body (otherwise the article's opening)
+    with_snippets: bool = True  # find the matched words in the body (otherwise show the article's opening)
     time_limit: float = TIME_LIMIT_SECONDS  # past it, the search stops and answers with what it has
 
 
@@ -51,13 +53,14 @@ class Hit:
     id: str
     key: str  # short, URL-safe stand-in for the id
     title: str
-    snippet: Markup  # escaped text with <mark> around the matched words
+    snippet: Marked  # a passage of the body with the matched words' positions
     category: str
     published: datetime | None
     source: str
     url: str
     authors: tuple[str, ...]
     score: float
+    missing: tuple[str, ...] = ()  # the typed words this article lacks
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ class SearchResult:
     per_page: int
     page_count: int
     sort: str
+    match: str
+    every_word: int  # how many of the results hold every typed word (all of them when match is "all")
+    relaxed: tuple[str, ...]  # the typed words some results lack
     suggestion: str | None  # a better-spelled query, when there is one
     understood: str  # the words part of the query as the archive read it
     notes: tuple[str, ...]  # how filters and odd syntax in the query were read
@@ -80,56 +86,57 @@ class SearchResult:
     partial: bool = False  # the time limit cut the search short: counts and ranking cover part of the matches
 
 
-def search(snapshot: Snapshot, request: SearchRequest) -> SearchResult:
+def search(snapshot: Snapshot, request: SearchRequest, settings: RankingSettings = RankingSettings()) -> SearchResult:
     """Run a search request against a snapshot of the index."""
     started = time.perf_counter()
     with snapshot.lock:
-        result = _search(snapshot, request, started, Deadline(request.time_limit))
-    return result
+        return _search(snapshot, request, settings, started, Deadline(request.time_limit))
 
 
-def _search(snapshot: Snapshot, request: SearchRequest, started: float, deadline: Deadline) -> SearchResult:
+def _search(snapshot: Snapshot, request: SearchRequest, settings: RankingSettings, started: float, deadline: Deadline) -> SearchResult:
     """Search while holding the snapshot's lock."""
-    parsed = parse_query(request.query, snapshot.schema, snapshot.parsers())
+    mode = request.match if request.match in MATCH_MODES else "best"
+    parsed = snapshot.parser().parse(request.query)
+    if mode == "all":
+        parsed = parsed.strict()
     filters = _merge_filters(snapshot, request.filters, parsed.filters)
-    selections = {name: selection_documents(snapshot, name, values) for name, values in filters.items()}
-    allowed: frozenset[int] | None = None  # None: no exclusion or date range narrows the search
+    selections = {name: _selection(snapshot, name, values) for name, values in filters.items()}
+    allowed = snapshot.live().copy()
     for name, values in parsed.exclusions.items():
-        excluded = selection_documents(snapshot, name, resolve_values(snapshot, name, values))
-        allowed = (allowed if allowed is not None else snapshot.all_documents()) - excluded
+        allowed &= ~_selection(snapshot, name, _resolve_values(snapshot, name, values))
     date_range = _combine_dates(request, parsed)
     if date_range:
-        dated = snapshot.documents_between(*date_range.bounds())
-        allowed = dated if allowed is None else allowed & dated
+        allowed &= _published_between(snapshot, *date_range.bounds())
 
-    matches = snapshot.documents_matching(parsed.text_query, deadline)
-    if allowed is not None:
-        matches = matches & allowed
-    final = matches
-    for documents in selections.values():
-        final = final & documents
-    total = len(final)
-    restricted = allowed is not None or bool(selections)
+    matches, matched, final = _evaluate(snapshot, parsed, allowed, selections, deadline)
+    if mode == "best" and parsed.required and not final.any():
+        # No dead ends: what was typed as required finds nothing together, so it counts like the other words.
+        parsed = snapshot.parser().relaxed(parsed)
+        matches, matched, final = _evaluate(snapshot, parsed, allowed, selections, deadline)
+    total = int(np.count_nonzero(final))
+    every_word = int(np.count_nonzero(final & matches.every_word()))
 
     per_page = min(max(request.per_page, 1), MAX_PER_PAGE)
     page_count = max(1, math.ceil(total / per_page))
     page = min(max(request.page, 1), page_count)
     sort = request.sort if request.sort in SORTS else "relevance"
-    if sort == "relevance" and (parsed.text_query is None or scored_terms(parsed.text_query) == []):
+    if sort == "relevance" and not parsed.wanted:
         sort = "newest"  # with no wanted words (nothing typed, or only -words) there is nothing to rank by
-    highlight = request.with_snippets and parsed.text_query is not None
-    hits = _page_of_hits(snapshot, parsed.text_query, final, restricted, sort, page, per_page, highlight, deadline) if total else ()
+    hits = _page_of_hits(snapshot, parsed, matches, final, sort, page, per_page, request.with_snippets, settings) if total else ()
 
     return SearchResult(
         total=total,
         hits=hits,
-        facets=count_facets(snapshot, matches, selections, filters, FACET_LIMIT) if request.with_facets else (),
+        facets=count_facets(snapshot, matched, selections, filters, FACET_LIMIT) if request.with_facets else (),
         page=page,
         per_page=per_page,
         page_count=page_count,
         sort=sort,
+        match=mode,
+        every_word=every_word,
+        relaxed=_relaxed(parsed, matches, final) if every_word < total else (),
         suggestion=suggest_spelling(snapshot.vocabulary(), parsed),
-        understood=parsed.display,
+        understood=parsed.understood,
         notes=parsed.notes,
         filters=filters,
         date_range=date_range,
@@ -138,70 +145,70 @@ def _search(snapshot: Snapshot, request: SearchRequest, started: float, deadline
     )
 
 
+def _evaluate(
+    snapshot: Snapshot, parsed: ParsedQuery, allowed: np.ndarray, selections: Mapping[str, np.ndarray], deadline: Deadline
+) -> tuple[Matches, np.ndarray, np.ndarray]:
+    """Return the query's matches, those allowed by exclusions and dates, and those also in every facet selection."""
+    matches = match(snapshot, parsed, deadline)
+    matched = matches.documents & allowed
+    final = matched.copy()
+    for documents in selections.values():
+        final &= documents
+    return matches, matched, final
+
+
 def _page_of_hits(
     snapshot: Snapshot,
-    text_query: wq.Query | None,
-    documents: frozenset[int],
-    restricted: bool,
+    parsed: ParsedQuery,
+    matches: Matches,
+    documents: np.ndarray,
     sort: str,
     page: int,
     per_page: int,
-    highlight: bool,
-    deadline: Deadline,
+    with_snippets: bool,
+    settings: RankingSettings,
 ) -> tuple[Hit, ...]:
-    """Return one page of hits, ranked or sorted by date, with highlighted snippets."""
-    searcher = snapshot.searcher
-    terms = scored_terms(text_query) if text_query is not None and sort == "relevance" else None
-    if terms is not None:
-        ranked = top_candidates(snapshot, terms, documents, page * per_page, deadline)
-        scored = [(docnum, -negated) for negated, docnum in ranked]
+    """Return one page of hits, ranked or sorted by date, with their snippets."""
+    missing = len(matches.optional) - matches.held
+    if sort == "relevance":
+        masks = matches.required + matches.optional
+        scores = bm25f_scores(snapshot, parsed.wanted, masks, settings)
+        if settings.feedback_weight and len(parsed.wanted) >= settings.feedback_min_words:
+            first = top_ranked(snapshot, parsed.wanted, documents, scores, missing, settings, settings.feedback_documents)
+            scores += feedback_scores(snapshot, parsed.wanted, [docnum for docnum, _ in first], settings)
+        ranked = top_ranked(snapshot, parsed.wanted, documents, scores, missing, settings, page * per_page)
     else:
-        scored = _whoosh_top(searcher, text_query, documents, restricted, sort, page * per_page, deadline)
-    marked_terms = query_terms(text_query, searcher.reader()) if highlight else frozenset()
+        ranked = newest_first(snapshot, documents, missing, page * per_page, newest=sort == "newest")
+    terms = query_terms(parsed, snapshot.reader) if with_snippets else frozenset()
     hits = []
-    for docnum, score in scored[(page - 1) * per_page : page * per_page]:
-        fields = searcher.stored_fields(docnum)
-        marked = snippet(fields.get("body", ""), marked_terms) if marked_terms else None
-        hits.append(hit_from_fields(fields, score, marked))
+    for docnum, score in ranked[(page - 1) * per_page :]:
+        fields = snapshot.searcher.stored_fields(docnum)
+        passage = snippet(fields.get("body", ""), terms) if terms else None
+        lacking = tuple(parsed.optional[number].typed for number in matches.missing(docnum))
+        hits.append(hit_from_fields(fields, score, passage, lacking))
     return tuple(hits)
 
 
-def _whoosh_top(
-    searcher, text_query: wq.Query | None, documents: frozenset[int], restricted: bool, sort: str, limit: int, deadline: Deadline
-) -> list[tuple[int, float]]:
-    """Return the top (docnum, score) pairs by Whoosh's own collector, stopped by its time limit if need be."""
-    sorting = {"sortedby": "published", "reverse": sort == "newest"} if sort != "relevance" else {}
-    # A plain top-N collector: Whoosh's search_page would also count every match, which we already know.
-    # A timer thread, not SIGALRM: searches run in the server's worker threads.
-    timed = TimeLimitCollector(searcher.collector(limit=limit, **sorting), timelimit=max(deadline.remaining(), 0.001), use_alarm=False)
-    # The filter goes outside: TimeLimitCollector hands every match to the collector it wraps, unfiltered.
-    collector = FilterCollector(timed, allow=set(documents)) if restricted else timed
-    try:
-        searcher.search_with_collector(text_query or wq.Every(), collector)
-    except TimeLimit:
-        deadline.note_cut()
-    found = [(hit.docnum, hit.score) for hit in collector.results()]
-    if deadline.cut and len(found) < limit:
-        # Out of time before ranking: show matches in index order rather than an empty page.
-        seen = {docnum for docnum, _ in found}
-        found += [(docnum, 0.0) for docnum in heapq.nsmallest(limit, documents - seen)][: limit - len(found)]
-    return found
-
-
-def hit_from_fields(fields: Mapping, score: float | None, marked: Markup | None = None) -> Hit:
+def hit_from_fields(fields: Mapping, score: float | None, passage: Marked | None = None, missing: tuple[str, ...] = ()) -> Hit:
     """Build a Hit from stored fields, with the given snippet or else the article's opening."""
     return Hit(
         id=fields["id"],
         key=url_key(fields["id"]),
         title=fields.get("title", ""),
-        snippet=marked if marked is not None else opening(fields.get("summary") or fields.get("body", "")),
+        snippet=passage if passage is not None else opening(fields.get("summary") or fields.get("body", "")),
         category=fields.get("category", ""),
         published=aware(fields.get("published")),
         source=fields.get("source", ""),
         url=fields.get("url", ""),
         authors=split_values(fields.get("authors", "")),
         score=float(score or 0.0),
+        missing=missing,
     )
+
+
+def _relaxed(parsed: ParsedQuery, matches: Matches, documents: np.ndarray) -> tuple[str, ...]:
+    """Return the typed words that some of the documents lack."""
+    return tuple(clause.typed for clause, mask in zip(parsed.optional, matches.optional) if (documents & ~mask).any())
 
 
 def _merge_filters(
@@ -209,11 +216,40 @@ def _merge_filters(
 ) -> dict[str, tuple[str, ...]]:
     """Combine selections from the form with field:value filters typed in the query."""
     merged: dict[str, tuple[str, ...]] = {}
-    for name in FACET_FIELDS + ("language",):
+    for name in FILTERS:
         values = tuple(chosen.get(name, ())) + tuple(typed.get(name, ()))
         if values:
-            merged[name] = resolve_values(snapshot, name, values)
+            merged[name] = _resolve_values(snapshot, name, values)
     return merged
+
+
+def _resolve_values(snapshot: Snapshot, fieldname: str, typed: tuple[str, ...]) -> tuple[str, ...]:
+    """Map values as the user typed them to the values stored in the index, ignoring case."""
+    if fieldname == "category":
+        return tuple(dict.fromkeys(normalize_category(value) for value in typed))
+    stored = {value.casefold(): value for value in snapshot.facet_table(fieldname).values}
+    return tuple(dict.fromkeys(stored.get(value.casefold(), value) for value in typed))
+
+
+def _selection(snapshot: Snapshot, fieldname: str, values: tuple[str, ...]) -> np.ndarray:
+    """Return the mask of documents having any of the values (OR within a facet)."""
+    table = snapshot.facet_table(fieldname)
+    found = snapshot.mask()
+    for value in values:
+        found[table.documents(value)] = True
+    return found
+
+
+def _published_between(snapshot: Snapshot, start: datetime | None, end: datetime | None) -> np.ndarray:
+    """Return the mask of documents published in [start, end)."""
+    published = snapshot.published()
+    as_stored = snapshot.schema["published"].to_column_value
+    found = published != NO_DATE
+    if start is not None:
+        found &= published >= np.uint64(as_stored(start))
+    if end is not None:
+        found &= published < np.uint64(as_stored(end))
+    return found
 
 
 def _combine_dates(request: SearchRequest, parsed: ParsedQuery) -> DateRange | None:

@@ -1,230 +1,223 @@
-"""An open view of the live index, with the caches that make faceted search fast."""
+"""An open view of the live index, with the caches that make faceted search fast.
+
+Document sets are NumPy boolean masks indexed by document number, so set algebra, scoring and facet
+counts are vectorised instead of walking Python sets.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
-from whoosh import query as wq
+import numpy as np
 from whoosh.index import Index
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
-from index import postings
-from index.deadline import Deadline
-from index.postings import NO_POSTINGS, TermPostings
-from index.querying import QueryParsers
-from index.scoring import field_lengths, ranking_model
+from index.caching import BoundedCache
+from index.engine import postings
+from index.querying import QueryParser
+from index.schema import SEARCH_FIELDS
 from index.spelling import Vocabulary
 from index.storage import IndexLocation
 
-# Postings kept in the per-term cache (about 80 bytes each: a set and two arrays), so frequent words are read once.
-TERM_CACHE_POSTINGS = 1_000_000
-DATE_CACHE_RANGES = 32
-PHRASE_CACHE_DOCUMENTS = 200_000
-# Phrase candidates are checked this many at a time, so a phrase of common words stops at the deadline.
-PHRASE_CHECK_SLICE = 16384
-LENGTH_LOOKUPS_BEFORE_LOADING = 2000
+# Postings kept in the per-term cache (8 bytes each), so frequent words are read once.
+TERM_CACHE_POSTINGS = 8_000_000
+# Documents kept in the cache of each word's score contribution (16 bytes each).
+SCORE_CACHE_DOCUMENTS = 4_000_000
+PHRASE_CACHE_DOCUMENTS = 1_000_000
+FREQUENCY_CACHE_TERMS = 100_000
 # A replaced snapshot is closed this long after the switch, when no request can still be using it.
 RETIRE_AFTER_SECONDS = 120
+# Stored in the date column of an article without a date (Whoosh's "no value" for a numeric column).
+NO_DATE = np.iinfo(np.uint64).max
+
+
+@dataclass(frozen=True)
+class TermPostings:
+    """A term's documents in one field, in order, with the term's frequency in each."""
+
+    documents: np.ndarray  # uint32 document numbers
+    frequencies: np.ndarray  # float32
+
+
+@dataclass(frozen=True)
+class FacetTable:
+    """Every (document, value) pair of a facet field, for counting values over any set of documents at once."""
+
+    values: tuple[str, ...]  # the field's values; a value's ordinal is its place here
+    pair_documents: np.ndarray  # uint32, one entry per (document, value) pair, grouped by value
+    pair_values: np.ndarray  # int32 ordinals, beside pair_documents
+    starts: np.ndarray  # where each value's pairs start, and one past the last
+    ordinals: dict[str, int]
+    document_values: np.ndarray  # the same pairs' ordinals grouped by document
+    document_starts: np.ndarray  # where each document's values start in document_values, and one past the last
+
+    @classmethod
+    def from_values(cls, size: int, values: list[str], documents: list[np.ndarray]) -> FacetTable:
+        """Build the table from each value's documents, for document numbers below size."""
+        sizes = np.array([len(found) for found in documents], dtype=np.int64)
+        pair_documents = np.concatenate(documents) if documents else np.empty(0, np.uint32)
+        pair_values = np.repeat(np.arange(len(values), dtype=np.int32), sizes)
+        by_document = np.argsort(pair_documents, kind="stable")
+        return cls(
+            values=tuple(values),
+            pair_documents=pair_documents,
+            pair_values=pair_values,
+            starts=np.concatenate([[0], np.cumsum(sizes)]),
+            ordinals={value: number for number, value in enumerate(values)},
+            document_values=pair_values[by_document],
+            document_starts=np.concatenate([[0], np.cumsum(np.bincount(pair_documents, minlength=size))]),
+        )
+
+    def documents(self, value: str) -> np.ndarray:
+        """Return the documents holding a value (none for an unknown value)."""
+        ordinal = self.ordinals.get(value)
+        if ordinal is None:
+            return self.pair_documents[:0]
+        return self.pair_documents[self.starts[ordinal] : self.starts[ordinal + 1]]
+
+    def counts(self, documents: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+        """Return how many of the documents (a mask, and its document numbers) hold each value, by ordinal."""
+        if len(chosen) * 4 < len(self.pair_documents):
+            # Few documents: gather their own values rather than test every pair.
+            starts = self.document_starts[chosen]
+            lengths = self.document_starts[chosen + 1] - starts
+            offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+            found = self.document_values[offsets]
+        else:
+            found = self.pair_values[documents[self.pair_documents]]
+        return np.bincount(found, minlength=len(self.values))
 
 
 class Snapshot:
-    """One Whoosh searcher and the per-value document sets computed from it.
+    """One Whoosh searcher and what is computed from it once: postings, lengths, facet tables, live documents.
 
-    Whoosh rebuilds a `filter=` set on every query; caching the sets here, for as long as this
-    searcher lives, is what keeps faceted search fast on large archives.
+    Whoosh rebuilds a `filter=` set on every query; keeping these for as long as this searcher lives is
+    what keeps faceted search fast on large archives.
     """
 
     def __init__(self, index: Index, version: str, folder: Path):
         self.version = version
         self.folder = folder
-        self.searcher: Searcher = index.searcher(weighting=ranking_model())
+        self.searcher: Searcher = index.searcher()
+        self.reader: IndexReader = self.searcher.reader()
+        self.size = self.reader.doc_count_all()  # document numbers run from 0 to size - 1, deleted ones included
         self.lock = threading.Lock()  # Whoosh searchers are not safe to share between threads
-        self._all_documents: frozenset[int] | None = None
-        self._value_documents: dict[str, dict[str, frozenset[int]]] = {}
-        self._date_documents: OrderedDict[tuple, frozenset[int]] = OrderedDict()
+        self._parser: QueryParser | None = None
+        self._live: np.ndarray | None = None
+        self._postings: BoundedCache[TermPostings] = BoundedCache(TERM_CACHE_POSTINGS, lambda found: len(found.documents))
+        self._frequencies: BoundedCache[int] = BoundedCache(FREQUENCY_CACHE_TERMS)
+        self._phrases: BoundedCache[np.ndarray] = BoundedCache(PHRASE_CACHE_DOCUMENTS, lambda found: len(found) + 1)
+        # A word's BM25F contribution to every document holding it, under given ranking settings (see index.ranking).
+        self.term_scores: BoundedCache[tuple[np.ndarray, np.ndarray]] = BoundedCache(SCORE_CACHE_DOCUMENTS, lambda found: len(found[0]) + 1)
+        self._facet_tables: dict[str, FacetTable] = {}
+        self._lengths: dict[str, np.ndarray] = {}
+        self._published: np.ndarray | None = None
         self._vocabulary: Vocabulary | None = None
-        self._parsers: QueryParsers | None = None
-        self._field_lengths: dict[str, list[int]] = {}
-        self._phrases: OrderedDict[tuple[str, tuple[str, ...]], frozenset[int]] = OrderedDict()
-        self._cached_phrase_documents = 0
-        self._term_postings: OrderedDict[tuple[str, str], TermPostings] = OrderedDict()
-        self._cached_postings = 0
 
     @property
     def schema(self):
         """Return the schema of the index."""
         return self.searcher.schema
 
-    def parsers(self) -> QueryParsers:
-        """Return the query parsers for this index, built on first use."""
-        if self._parsers is None:
-            self._parsers = QueryParsers.for_schema(self.schema)
-        return self._parsers
+    def parser(self) -> QueryParser:
+        """Return the query parser for this index, built on first use."""
+        if self._parser is None:
+            self._parser = QueryParser(self.schema)
+        return self._parser
 
-    def all_documents(self) -> frozenset[int]:
-        """Return the numbers of all live (not deleted) documents."""
-        if self._all_documents is None:
-            live: set[int] = set()
-            for leaf, offset in self.searcher.reader().leaf_readers():
-                segment = range(offset, offset + leaf.doc_count_all())
-                # Asking each document whether it is deleted took half a second at 110k documents.
-                deleted = {offset + docnum for docnum in leaf.deleted_docs_set} if leaf.has_deletions() else set()
-                live.update(segment if not deleted else (docnum for docnum in segment if docnum not in deleted))
-            self._all_documents = frozenset(live)
-        return self._all_documents
-
-    def value_documents(self, fieldname: str) -> dict[str, frozenset[int]]:
-        """Return, for each value of a facet field, the documents holding it."""
-        if fieldname not in self._value_documents:
-            reader = self.searcher.reader()
-            live = self.all_documents()
-            table = {}
-            for value in reader.field_terms(fieldname):
-                documents = frozenset(postings.term_documents(reader, fieldname, value)) & live
-                if documents:
-                    table[value] = documents
-            self._value_documents[fieldname] = table
-        return self._value_documents[fieldname]
-
-    def documents_matching(self, query: wq.Query | None, deadline: Deadline | None = None) -> frozenset[int]:
-        """Return the live documents a query matches (all of them for None), as many as time allows."""
-        if query is None:
-            return self.all_documents()
-        found = self._matching(query, deadline or Deadline(float("inf")))
-        return found & self.all_documents() if self.searcher.reader().has_deletions() else found
-
-    def _matching(self, query: wq.Query, deadline: Deadline) -> frozenset[int]:
-        """Evaluate a query as set algebra over cached per-term document sets."""
-        if isinstance(query, wq.Term):
-            return self.term_documents(query.fieldname, query.text)
-        if isinstance(query, wq.And):
-            parts = sorted((self._matching(sub, deadline) for sub in query.subqueries), key=len)
-            return frozenset.intersection(*parts) if parts else frozenset()
-        if isinstance(query, wq.Or):
-            lookups = [lambda sub=sub: self._matching(sub, deadline) for sub in query.subqueries]
-            return frozenset().union(*self._each_until(deadline, lookups))
-        # What is excluded is found in full: a cut-short exclusion would let excluded articles through.
-        if isinstance(query, wq.AndNot):
-            return self._matching(query.a, deadline) - self._matching(query.b, Deadline(float("inf")))
-        if isinstance(query, wq.Not):
-            return self.all_documents() - self._matching(query.query, Deadline(float("inf")))
-        if query is wq.NullQuery:
-            return frozenset()
-        if isinstance(query, wq.Phrase) and query.slop == 1 and query.words and self._has_positions(query.fieldname):
-            return self._phrase_documents(query, deadline)
-        if isinstance(query, (wq.Prefix, wq.Wildcard)):
-            return self._expansion_documents(query, deadline)
-        return frozenset(self.searcher.docs_for_query(query))  # ranges and the like: Whoosh's own matching
-
-    def _expansion_documents(self, query: wq.Query, deadline: Deadline) -> frozenset[int]:
-        """Return the documents holding any word a wildcard expands to (not cached: expansions are many and rare)."""
-        reader = self.searcher.reader()
-        lookups = [
-            lambda fieldname=fieldname, text=text: postings.term_documents(reader, fieldname, text)
-            for fieldname, text in query.expanded_terms(reader)
-        ]
-        return frozenset().union(*self._each_until(deadline, lookups))
-
-    @staticmethod
-    def _each_until(deadline: Deadline, lookups: list) -> list:
-        """Run lookups in turn until the deadline passes; return the results gathered."""
-        results = []
-        for lookup in lookups:
-            if deadline.stop_here():
-                break
-            results.append(lookup())
-        return results
-
-    def _has_positions(self, fieldname: str) -> bool:
-        """Tell whether a field records word positions (so phrases can be matched in it)."""
-        return fieldname in self.schema and self.schema[fieldname].format.supports("positions")
-
-    def term_documents(self, fieldname: str, text: str) -> frozenset[int]:
-        """Return the documents holding a term."""
-        return self.term_postings(fieldname, text).documents
-
-    def term_postings(self, fieldname: str, text: str) -> TermPostings:
-        """Return a term's postings, from a bounded cache shared by this searcher's queries."""
-        key = (fieldname, text)
-        found = self._term_postings.pop(key, None)
-        if found is None:
-            if key not in self.searcher.reader():
-                return NO_POSTINGS  # not cached: made-up words would otherwise fill the cache for free
-            ordered, weights = postings.term_postings(self.searcher.reader(), fieldname, text)
-            found = TermPostings(frozenset(ordered), ordered, weights)
-            self._cached_postings += len(ordered)
-        self._term_postings[key] = found  # most recently used last
-        while self._cached_postings > TERM_CACHE_POSTINGS and len(self._term_postings) > 1:
-            _, evicted = self._term_postings.popitem(last=False)
-            self._cached_postings -= len(evicted.ordered)
+    def mask(self, documents: np.ndarray | None = None) -> np.ndarray:
+        """Return a document mask holding the given document numbers (none when not given)."""
+        found = np.zeros(self.size, dtype=bool)
+        if documents is not None:
+            found[documents] = True
         return found
 
-    def _phrase_documents(self, phrase: wq.Phrase, deadline: Deadline) -> frozenset[int]:
-        """Return the documents holding the phrase's words next to each other, in order (cached)."""
-        key = (phrase.fieldname, tuple(phrase.words))
-        documents = self._phrases.pop(key, None)
-        if documents is not None:
-            self._cached_phrase_documents -= len(documents)
-        else:
-            documents, complete = self._find_phrase(phrase, deadline)
-            if not complete:
-                return documents
-        self._phrases[key] = documents  # most recently used last; ranking asks again for each word
-        self._cached_phrase_documents += len(documents)
-        while self._cached_phrase_documents > PHRASE_CACHE_DOCUMENTS and len(self._phrases) > 1:
-            _, evicted = self._phrases.popitem(last=False)
-            self._cached_phrase_documents -= len(evicted)
-        return documents
+    def live(self) -> np.ndarray:
+        """Return the mask of live (not deleted) documents; do not modify it."""
+        if self._live is None:
+            live = np.ones(self.size, dtype=bool)
+            for leaf, offset in self.reader.leaf_readers():
+                if leaf.has_deletions():
+                    live[np.fromiter(leaf.deleted_docs_set, dtype=np.int64) + offset] = False
+            live.flags.writeable = False
+            self._live = live
+        return self._live
 
-    def _find_phrase(self, phrase: wq.Phrase, deadline: Deadline) -> tuple[frozenset[int], bool]:
-        """Return the documents with the phrase, from word positions, and whether every candidate was checked."""
-        field = phrase.fieldname
-        containing = sorted((self.term_documents(field, word) for word in phrase.words), key=len)
-        candidates = frozenset.intersection(*containing)
-        if len(phrase.words) == 1 or not candidates:
-            return candidates, True
-        ordered = sorted(candidates)
-        reader = self.searcher.reader()
-        found: set[int] = set()
-        for start in range(0, len(ordered), PHRASE_CHECK_SLICE):
-            if deadline.stop_here():
-                return frozenset(found), False
-            part = ordered[start : start + PHRASE_CHECK_SLICE]
-            positions = [postings.candidate_positions(reader, field, word, part) for word in phrase.words]
-            found.update(docnum for docnum in part if _starts_run(docnum, positions))
-        return frozenset(found), True
+    def live_count(self) -> int:
+        """Return how many documents are live."""
+        return self.reader.doc_count()
 
-    def field_lengths(self, fieldname: str, wanted: int) -> Sequence[int]:
-        """Return documents' lengths in a field (for scoring), indexable by document number.
+    def postings(self, fieldname: str, text: str) -> TermPostings:
+        """Return a term's postings in one field, from a bounded cache shared by this searcher's queries."""
+        key = (fieldname, text)
+        found = self._postings.get(key)
+        if found is None:
+            if key not in self.reader:
+                return _NO_POSTINGS  # not cached: made-up words would otherwise fill the cache for free
+            documents, frequencies = postings.term_postings(self.reader, fieldname, text)
+            # Indexing arrays with platform integers is about twice as fast as with uint32.
+            found = self._postings.put(key, TermPostings(documents.astype(np.intp), frequencies))
+        return found
 
-        The whole column is read once per searcher when many lengths are wanted; a few are looked up
-        one by one, so the first search after an update does not pay for reading every length.
-        """
-        if fieldname in self._field_lengths:
-            return self._field_lengths[fieldname]
-        if wanted < LENGTH_LOOKUPS_BEFORE_LOADING:
-            return _LengthLookup(self.searcher.reader(), fieldname)
-        self._field_lengths[fieldname] = field_lengths(self.searcher.reader(), fieldname)
-        return self._field_lengths[fieldname]
+    def uncached_postings(self, fieldname: str, text: str) -> TermPostings:
+        """Return a term's postings without caching them (for the many words a wildcard expands to)."""
+        found = self._postings.get((fieldname, text))
+        return found if found is not None else TermPostings(*postings.term_postings(self.reader, fieldname, text))
 
-    def documents_between(self, start: datetime | None, end: datetime | None) -> frozenset[int]:
-        """Return the documents published in [start, end)."""
-        key = (start, end)
-        documents = self._date_documents.pop(key, None)
-        if documents is None:
-            found = self.searcher.docs_for_query(wq.DateRange("published", start, end, endexcl=True))
-            documents = frozenset(found) & self.all_documents()
-        self._date_documents[key] = documents  # most recently used last; ranges come from users, so few are kept
-        if len(self._date_documents) > DATE_CACHE_RANGES:
-            self._date_documents.popitem(last=False)
-        return documents
+    def document_frequency(self, texts: tuple[str, ...], fieldnames: tuple[str, ...] = SEARCH_FIELDS) -> int:
+        """Return how many live documents hold any of the terms in any of the fields (a term's rarity over whole articles)."""
+        key = (texts, fieldnames)
+        found = self._frequencies.get(key)
+        if found is None:
+            holding = self.mask()
+            for fieldname in fieldnames:
+                for text in texts:
+                    holding[self.postings(fieldname, text).documents] = True
+            found = self._frequencies.put(key, int(np.count_nonzero(holding & self.live())))
+        return found
+
+    def field_lengths(self, fieldname: str) -> np.ndarray:
+        """Return every document's length in a field (as Whoosh stores it, to within a few percent), by document number."""
+        if fieldname not in self._lengths:
+            self._lengths[fieldname] = postings.field_lengths(self.reader, fieldname)
+        return self._lengths[fieldname]
+
+    def average_length(self, fieldname: str) -> float:
+        """Return the average length of a field over the documents."""
+        return self.searcher.avg_field_length(fieldname) or 1.0
+
+    def facet_table(self, fieldname: str) -> FacetTable:
+        """Return every (document, value) pair of a facet field, read once per searcher."""
+        if fieldname not in self._facet_tables:
+            values, documents = [], []
+            for value in self.reader.field_terms(fieldname):
+                found = postings.term_postings(self.reader, fieldname, value)[0]
+                found = found[self.live()[found]]
+                if len(found):
+                    values.append(value)
+                    documents.append(found)
+            self._facet_tables[fieldname] = FacetTable.from_values(self.size, values, documents)
+        return self._facet_tables[fieldname]
+
+    def published(self) -> np.ndarray:
+        """Return each document's publication time as a number that sorts in time order (NO_DATE when it has none)."""
+        if self._published is None:
+            parts = [np.fromiter(leaf.column_reader("published", translate=False), dtype=np.uint64, count=leaf.doc_count_all())
+                     for leaf, _offset in self.reader.leaf_readers()]
+            self._published = np.concatenate(parts) if parts else np.empty(0, np.uint64)
+        return self._published
+
+    def cached_phrase(self, key: tuple) -> np.ndarray | None:
+        """Return the documents found earlier for a phrase, or None."""
+        return self._phrases.get(key)
+
+    def remember_phrase(self, key: tuple, documents: np.ndarray) -> None:
+        """Keep the documents holding a phrase, for the next query with it."""
+        self._phrases.put(key, documents)
 
     def vocabulary(self) -> Vocabulary:
         """Return the archive's words for spelling suggestions and completions."""
@@ -237,41 +230,20 @@ class Snapshot:
         self.searcher.close()
 
 
-def _starts_run(docnum: int, positions: list[dict[int, list[int]]]) -> bool:
-    """Tell whether the document has the words at consecutive positions (word i at start + i)."""
-    starts = set(positions[0][docnum])
-    for distance, word_positions in enumerate(positions[1:], start=1):
-        starts.intersection_update(position - distance for position in word_positions[docnum])
-        if not starts:
-            return False
-    return True
+_NO_POSTINGS = TermPostings(np.empty(0, np.uint32), np.empty(0, np.float32))
 
 
-@dataclass(frozen=True)
-class _LengthLookup:
-    """One field's document lengths, read from the index one document at a time."""
-
-    reader: IndexReader
-    fieldname: str
-
-    def __getitem__(self, docnum: int) -> int:
-        """Return the length of the field in one document."""
-        return self.reader.doc_field_length(docnum, self.fieldname) or 0
-
-
-@dataclass
 class LiveIndex:
     """Hands out a Snapshot of the newest published index, reopening after a rebuild or update."""
 
-    location: IndexLocation
-
-    def __post_init__(self) -> None:
+    def __init__(self, location: IndexLocation) -> None:
+        self.location = location
         self._snapshot: Snapshot | None = None
         self._retired: list[tuple[float, Snapshot]] = []
         self._lock = threading.Lock()
 
     def snapshot(self) -> Snapshot:
-        """Return a snapshot of the live index; raise IndexMissing when there is none."""
+        """Return a snapshot of the live index; raise IndexUnavailable when there is none to read."""
         with self._lock:
             self._close_retired()
             current = self._snapshot

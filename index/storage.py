@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import shutil
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
 from whoosh.index import Index, open_dir
 from whoosh.searching import Searcher
 
@@ -20,18 +24,63 @@ from index.schema import build_schema
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = "write.lock"
 GENERATION_PREFIX = "gen-"
+# Written into every generation; an index without this format (say, built before the classes pickled in
+# its schema moved) is reported as needing a rebuild instead of being misread.
+FORMAT_FILE = "FORMAT"
+FORMAT = "news-archive index 2"
 
 
-class IndexMissing(Exception):
-    """There is no usable index at the location yet."""
+class IndexUnavailable(Exception):
+    """The live index cannot be searched; the message says why and which command fixes it."""
 
 
-class IndexUnreadable(IndexMissing):
+class IndexMissing(IndexUnavailable):
+    """There is no index at the location yet."""
+
+
+class IndexUnreadable(IndexUnavailable):
     """The index at the location is damaged or incomplete."""
+
+
+class IndexOutdated(IndexUnavailable):
+    """The index at the location was built by another version of the archive."""
 
 
 class IndexBusy(Exception):
     """Another process is rebuilding or updating the index."""
+
+
+class GenerationStorage(FileStorage):
+    """Whoosh's storage for a generation being written, which can close every file its writer opened.
+
+    A writer that fails on a full disk also fails to close its files (the first close that flushes
+    raises), and an open file keeps its space even once deleted: closing them all is what frees the disk
+    when the failed generation is removed, in a server that goes on running too.
+    """
+
+    def __init__(self, folder: Path | str, opened: weakref.WeakSet[StructFile] | None = None):
+        super().__init__(str(folder))
+        # Shared with this storage's temporary storages; weak, as a file no longer referenced is closed already.
+        self.opened: weakref.WeakSet[StructFile] = weakref.WeakSet() if opened is None else opened
+
+    def create_file(self, name: str, **kwargs) -> StructFile:
+        """Create a file, remembering it."""
+        created = super().create_file(name, **kwargs)
+        self.opened.add(created)
+        return created
+
+    def temp_storage(self, name: str | None = None) -> GenerationStorage:
+        """Return a storage for the writer's temporary files, in a folder of the generation."""
+        folder = Path(self.folder) / (name or f"{time.time_ns()}.tmp")
+        return GenerationStorage(folder, self.opened).create()
+
+    def close_files(self) -> None:
+        """Close every file created here, whatever state the failed writer left it in."""
+        for created in self.opened:
+            try:
+                created.file.close()  # closes the descriptor even when the flush before it fails
+            except OSError:
+                pass
 
 
 @dataclass(frozen=True)
@@ -48,28 +97,25 @@ class IndexLocation:
             return None
         return self.root / name if name else None
 
-    def version(self) -> str:
-        """Return a token that changes whenever a new generation is published."""
-        generation = self.current_generation()
-        return generation.name if generation else ""
-
     def open(self, generation: Path | None = None) -> Index:
-        """Open a generation (the live one by default); raise IndexMissing with the command that fixes it."""
+        """Open a generation (the live one by default); raise IndexUnavailable with the command that fixes it."""
         generation = generation or self.current_generation()
         if generation is None and self.has_generations() and not self.writer_busy():
             raise self.unreadable(FileNotFoundError(f"{CURRENT_FILE} is missing"))
         if generation is None:
             raise IndexMissing(f"No index at {self.root}. Build one with: archive rebuild")
+        if read_format(generation) != FORMAT and generation.is_dir():
+            raise IndexOutdated(f"The index at {self.root} was built by another version of the archive. Rebuild it with: archive rebuild")
         try:
             index = open_dir(str(generation))
         except Exception as error:  # damaged files fail in many ways (pickle, struct, EOF): each means unreadable
             raise self.unreadable(error) from error
         if set(index.schema.names()) != set(build_schema().names()):
-            raise IndexMissing(f"The index at {self.root} was built by another version of the archive. Rebuild it with: archive rebuild")
+            raise IndexOutdated(f"The index at {self.root} was built by another version of the archive. Rebuild it with: archive rebuild")
         return index
 
     def open_searcher(self, index: Index) -> Searcher:
-        """Open a searcher on an opened generation; raise IndexMissing when its segment files are damaged."""
+        """Open a searcher on an opened generation; raise IndexUnreadable when its segment files are damaged."""
         try:
             return index.searcher()
         except Exception as error:  # a damaged segment fails here, when its files are first read
@@ -83,21 +129,41 @@ class IndexLocation:
         """Return whether any generation folder exists here, published or not."""
         return self.root.is_dir() and any(folder.name.startswith(GENERATION_PREFIX) for folder in self.root.iterdir())
 
-    def new_generation(self) -> Path:
-        """Create an empty folder for a generation being built."""
+    @contextmanager
+    def new_generation(self, copy_of: Path | None = None) -> Iterator[Path]:
+        """Yield a folder for a generation being built, starting with copy_of's files; remove it unless published.
+
+        An update builds a copy of the live generation and publishes it, as a rebuild does, so a failed
+        update leaves the live generation exactly as it was. The copy is made of hard links: Whoosh never
+        changes a file it has written (deletions are recorded in its table of contents), so the two
+        generations can share every file, and the copy costs no space. A new generation is marked with
+        the index format (a copy shares its original's mark, which must never be written through the link).
+        """
         self.root.mkdir(parents=True, exist_ok=True)
         generation = self.root / f"{GENERATION_PREFIX}{time.time_ns()}"
         generation.mkdir()
-        return generation
+        try:
+            if copy_of is not None:
+                _link_files(copy_of, generation)
+            else:
+                (generation / FORMAT_FILE).write_text(FORMAT + "\n", encoding="utf-8")
+            yield generation
+        finally:
+            if self.current_generation() != generation:
+                shutil.rmtree(generation, ignore_errors=True)
 
     def publish(self, generation: Path) -> None:
         """Make a built generation live in one atomic step, then remove old ones."""
         pointer = self.root / f"{CURRENT_FILE}.tmp"
-        with open(pointer, "w", encoding="utf-8") as handle:
-            handle.write(generation.name)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(pointer, self.root / CURRENT_FILE)
+        try:
+            with open(pointer, "w", encoding="utf-8") as handle:
+                handle.write(generation.name)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(pointer, self.root / CURRENT_FILE)
+        except BaseException:
+            pointer.unlink(missing_ok=True)  # a full disk fails the write; leave no half pointer behind
+            raise
         self.remove_generations(keep=self.readable_generations())
 
     def readable_generations(self) -> set[Path]:
@@ -139,7 +205,7 @@ class IndexLocation:
         self.root.mkdir(parents=True, exist_ok=True)
         lock_file = self.root / LOCK_FILE
         # flock is released by the kernel when the last process holding it ends; the writer processes of a
-        # rebuild inherit it, which is why they are made to die with the rebuild (index/subwriters.py).
+        # rebuild inherit it, which is why they are made to die with the rebuild (index/engine/writers.py).
         with open(lock_file, "a+", encoding="utf-8") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -149,13 +215,37 @@ class IndexLocation:
                 running = holder is None or is_running(holder)
                 openers = [] if running else processes_with_open(lock_file)
                 raise IndexBusy(busy_message(self.root, lock_file, holder, running, openers)) from None
-            handle.seek(0)
-            handle.truncate()
-            handle.write(this_process().to_text())
-            handle.flush()
+            os.ftruncate(handle.fileno(), 0)
+            try:
+                os.write(handle.fileno(), this_process().to_text().encode("utf-8"))
+            except OSError as error:
+                # The record only names the holder for a busy message; on a full disk the run goes on
+                # without it, to its space check or its own clear failure.
+                if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise
             try:
                 yield
             finally:
-                handle.seek(0)
-                handle.truncate()
+                os.ftruncate(handle.fileno(), 0)
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def read_format(generation: Path) -> str:
+    """Return the index format a generation was written in ("" for one written before formats were recorded)."""
+    try:
+        return (generation / FORMAT_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def _link_files(source: Path, target: Path) -> None:
+    """Give the target folder every file of the source: hard links, or copies where links are not supported."""
+    for file in source.iterdir():
+        if not file.is_file():
+            continue  # Whoosh's temporary folders, left by an older version's failed update
+        try:
+            os.link(file, target / file.name)
+        except OSError as error:
+            if error.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP):
+                raise
+            shutil.copy2(file, target / file.name)

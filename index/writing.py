@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh.index import create_in
+from whoosh.writing import IndexWriter
 
 from archive.model import Article, Duplicate, Skipped
 from archive.pages import DEFAULT_TIME_LIMIT, PageWorker, is_page
@@ -18,11 +18,12 @@ from archive.sources import (
     DEFAULT_MAX_BYTES, SourceFile, drop_duplicates, file_kind, find_files, read_articles, resolve_source,
 )
 from archive.tables import TableSettings
-from index.codec import ArchiveCodec
-from index.schema import article_to_document, build_schema, url_key
-from index.spelling import Vocabulary, article_words, count_words
-from index.storage import IndexLocation
-from index.subwriters import open_writer
+from index.engine.codec import ArchiveCodec
+from index.engine.writers import open_writer
+from index.schema import article_to_document, build_schema, path_term, url_key
+from index.space import bytes_needed, require_space, write_failures_reported
+from index.spelling import VOCABULARY_FILE, Vocabulary, article_words, count_words
+from index.storage import GenerationStorage, IndexLocation
 
 Progress = Callable[[int, int], None]  # (bytes read, bytes in all)
 
@@ -72,35 +73,33 @@ def rebuild(
     progress: Progress | None = None,
     processes: int | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
+    force: bool = False,
     tables: TableSettings = TableSettings(),
 ) -> BuildSummary:
-    """Index every article under the sources into a new generation and switch to it atomically."""
+    """Index every article under the sources into a new generation and switch to it atomically.
+
+    Raise IndexWriteFailed, with the live index untouched, when the disk refuses a write, or at once when
+    its free space is clearly below what the rebuild needs (unless forced).
+    """
     started = time.perf_counter()
-    with location.writer_lock():
+    with write_failures_reported(location, "rebuild"), location.writer_lock():
         location.remove_generations(keep=location.readable_generations())
         found = list(find_files(sources))
-        generation = location.new_generation()
-        try:
-            input_bytes = sum(item.size for item in found if isinstance(item, SourceFile))
-            writer = open_writer(create_in(str(generation), build_schema()), **_writer_options(input_bytes, processes))
-            try:
-                words: Counter = Counter()
-                counts, skipped = _add_all(
-                    writer.add_document, found, _nothing_known, words, max_bytes, progress, time_limit=time_limit, tables=tables
-                )
-                writer.commit()
-            except BaseException:
-                writer.cancel()
-                raise
-            Vocabulary.from_counts(words).save(generation)
-        except BaseException:
-            shutil.rmtree(generation, ignore_errors=True)
-            raise
-        published = counts["indexed"] > 0
-        if published:
-            location.publish(generation)
-        else:
-            shutil.rmtree(generation, ignore_errors=True)
+        files = [item for item in found if isinstance(item, SourceFile)]
+        needed = bytes_needed(files)
+        if not force:
+            require_space(location, "rebuild", needed)
+        options = _writer_options(sum(item.size for item in files), processes)
+        with _generation_writer(location, "rebuild", needed, **options) as (generation, writer):
+            words: Counter = Counter()
+            counts, skipped = _add_all(
+                writer.add_document, found, _nothing_known, words, max_bytes, progress, time_limit=time_limit, tables=tables
+            )
+            writer.commit()
+            published = counts["indexed"] > 0
+            if published:
+                Vocabulary.from_counts(words).save(generation)
+                location.publish(generation)
         return _summary("rebuild", location, found, counts, skipped, started, published)
 
 
@@ -113,24 +112,29 @@ def update(
     time_limit: float = DEFAULT_TIME_LIMIT,
     tables: TableSettings = TableSettings(),
 ) -> BuildSummary:
-    """Index new and changed files under the sources and drop documents whose files are gone."""
+    """Index new and changed files under the sources and drop documents whose files are gone.
+
+    The changes are written into a copy of the live generation (see IndexLocation.new_generation), which
+    is published with its vocabulary in one step: a failed update leaves the live generation as it was.
+    """
     started = time.perf_counter()
-    with location.writer_lock():
+    with write_failures_reported(location, "update"), location.writer_lock():
         index = location.open()
-        generation = location.current_generation()
+        live = location.current_generation()
         found = list(find_files(sources))
+        terms = {item.path: path_term(str(item.path)) for item in found if isinstance(item, SourceFile)}
         with location.open_searcher(index) as searcher:
-            indexed_mtimes = _indexed_mtimes(searcher, [item for item in found if isinstance(item, SourceFile)])
+            indexed_mtimes = _indexed_mtimes(searcher, terms.values())
             changed = [
-                item for item in found if not (isinstance(item, SourceFile) and item.mtime_ns == indexed_mtimes.get(str(item.path)))
+                item for item in found if not (isinstance(item, SourceFile) and item.mtime_ns == indexed_mtimes.get(terms[item.path]))
             ]
-            present = {str(item.path) for item in found if isinstance(item, SourceFile)}
+            present = set(terms.values())
             # A source that is missing (say, an unmounted disk) deletes nothing: only files seen gone do.
             reachable = [source for source in sources if resolve_source(source).exists()]
             gone = [path for path in _indexed_paths(searcher, reachable) if path not in present]
             # Articles of replaced and deleted files go first, so their new versions are not duplicates of them.
-            removed = set(gone) | ({str(item.path) for item in changed if isinstance(item, SourceFile)} & indexed_mtimes.keys())
-            words = Counter(Vocabulary.load(generation).counts)
+            removed = set(gone) | ({terms[item.path] for item in changed if isinstance(item, SourceFile)} & indexed_mtimes.keys())
+            words = Counter(Vocabulary.load(live).counts)
             words.subtract(count_words(_stored_texts(searcher, removed)))
 
             def existing(content_hash: str) -> str | None:
@@ -143,40 +147,75 @@ def update(
                 fields = searcher.document(key=url_key(article_id))
                 return fields is not None and fields["path"] not in removed
 
-            writer = index.writer(codec=ArchiveCodec())
-            try:
-                for path in removed:
-                    writer.delete_by_term("path", path)
-                counts, skipped = _add_all(
-                    writer.add_document, changed, existing, words, max_bytes, progress, id_taken, time_limit, tables
-                )
-                # Saved before the commit, so a searcher that sees the new documents also finds their words.
-                Vocabulary.from_counts(words).save(generation)
-                writer.commit()
-            except BaseException:
-                writer.cancel()
-                raise
+            changed_files = [item for item in changed if isinstance(item, SourceFile)]
+            counts: Counter = Counter()
+            skipped = [item for item in changed if isinstance(item, Skipped)]
+            if changed_files or removed:
+                needed = bytes_needed(changed_files) + _size(live / VOCABULARY_FILE)
+                with _generation_writer(location, "update", needed, copy_of=live, codec=ArchiveCodec()) as (generation, writer):
+                    for path in removed:
+                        writer.delete_by_term("path", path)
+                    counts, skipped = _add_all(
+                        writer.add_document, changed, existing, words, max_bytes, progress, id_taken, time_limit, tables
+                    )
+                    writer.commit()
+                    if counts["indexed"] or removed:  # else every new file was skipped: the live index stays
+                        Vocabulary.from_counts(words).save(generation)
+                        location.publish(generation)
         counts["unchanged"] = len(found) - len(changed)
         counts["deleted"] = len(gone)
         return _summary("update", location, found, counts, skipped, started, True)
 
 
-def _indexed_mtimes(searcher, files: Sequence[SourceFile]) -> dict[str, int]:
-    """Return the modification time recorded in the index for each of the files that is indexed."""
+@contextmanager
+def _generation_writer(
+    location: IndexLocation, command: str, needed: int, copy_of: Path | None = None, **options
+) -> Iterator[tuple[Path, IndexWriter]]:
+    """Yield a new generation (a copy of copy_of, or empty) and a writer on it; publishing it is the block's job.
+
+    If the block fails, the writer is cancelled (its writer processes stopped, its files closed) and the
+    generation removed; a write the disk refused becomes IndexWriteFailed.
+    """
+    with write_failures_reported(location, command, needed), location.new_generation(copy_of) as generation:
+        storage = GenerationStorage(generation)
+        writer = open_writer(storage.open_index() if copy_of else storage.create_index(build_schema()), **options)
+        try:
+            yield generation, writer
+        except BaseException:
+            try:
+                if not writer.is_closed:  # the failure may come after the commit (the vocabulary, the pointer)
+                    writer.cancel()
+            except OSError:
+                pass  # a full disk fails the cancel too, which leaves files open: they are closed below
+            finally:
+                storage.close_files()
+            raise
+
+
+def _size(path: Path) -> int:
+    """Return a file's size, or 0 when it is missing."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _indexed_mtimes(searcher, terms: Iterable[str]) -> dict[str, int]:
+    """Return the modification time recorded in the index for each of the path terms that is indexed."""
     mtimes = {}
-    for item in files:
-        fields = searcher.document(path=str(item.path))
+    for term in terms:
+        fields = searcher.document(path=term)
         if fields is not None:
-            mtimes[str(item.path)] = fields["mtime_ns"]
+            mtimes[term] = fields["mtime_ns"]
     return mtimes
 
 
 def _indexed_paths(searcher, sources: Sequence[Path]) -> set[str]:
-    """Return the indexed file paths at or under the sources."""
+    """Return the path terms of the indexed files at or under the sources."""
     paths = set()
     reader = searcher.reader()
     for source in sources:
-        root = str(resolve_source(source))
+        root = path_term(str(resolve_source(source)))
         for term in reader.expand_prefix("path", root):
             path = term.decode("utf-8") if isinstance(term, bytes) else term
             # Terms of deleted documents stay in the lexicon until segments merge.
@@ -186,7 +225,7 @@ def _indexed_paths(searcher, sources: Sequence[Path]) -> set[str]:
 
 
 def _stored_texts(searcher, paths: Iterable[str]) -> Iterator[tuple[str, str]]:
-    """Yield (title, body) of every indexed article from the given files."""
+    """Yield (title, body) of every indexed article from the files with the given path terms."""
     for path in paths:
         for fields in searcher.documents(path=path):
             yield fields.get("title", ""), fields.get("body", "")

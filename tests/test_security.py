@@ -18,6 +18,7 @@ import waitress
 from markupsafe import Markup
 
 import web.api
+import web.presenting
 import web.views
 from index.storage import IndexLocation
 from index.writing import rebuild
@@ -105,14 +106,8 @@ def test_detector_accepts_the_apps_own_script_only():
 
 
 def test_detector_flags_markup_injected_into_a_real_page(hostile, keys, monkeypatch):
-    """The article page with its title wrongly trusted as Markup: the same check that passes below must fail."""
-    real = web.views.article_page
-
-    def trusting(snapshot, key, query=""):
-        page = real(snapshot, key, query)
-        return replace(page, marked_title=Markup(page.article.title))
-
-    monkeypatch.setattr(web.views, "article_page", trusting)
+    """The article page with its text wrongly trusted as Markup: the same check that passes below must fail."""
+    monkeypatch.setattr(web.presenting, "render_marked", lambda marked: Markup(marked.text))
     assert live_markup(hostile.get(f"/articles/{keys[0]}").get_data(as_text=True))
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from archive.model import Article, Duplicate, Skipped
 from archive.sources import read_sources
-from index.documents import article_from_fields
+from index.articles import article_from_fields
 from index.schema import url_key
 from index.storage import IndexLocation
 from index.writing import rebuild, update

@@ -10,9 +10,7 @@ import platformdirs
 from flask import Flask, Response
 
 from archive.pages import DEFAULT_TIME_LIMIT
-from index.searching import TIME_LIMIT_SECONDS
-from index.snapshot import LiveIndex
-from index.storage import IndexLocation
+from index import TIME_LIMIT_SECONDS, IndexLocation, LiveIndex
 
 PACKAGE = Path(__file__).resolve().parent
 DISTRIBUTION = "news-archive"  # the name pip installs the archive under

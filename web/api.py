@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from index.documents import article_page
-from index.searching import search
+from index import article_page, search
 from web.openapi import openapi_document
 from web.params import clean_query, search_request
 from web.serialize import article_page_to_dict, search_result_to_dict

@@ -13,11 +13,20 @@ from flask import Flask, current_app, url_for
 from flask.cli import ScriptInfo, with_appcontext
 
 from archive.tables import TableSettings, table_settings
-from index.searching import SearchRequest, search
-from index.snapshot import LiveIndex, Snapshot
-from index.stats import index_stats
-from index.storage import IndexBusy, IndexLocation, IndexMissing
-from index.writing import BuildSummary, rebuild, update
+from index import (
+    BuildSummary,
+    IndexBusy,
+    IndexLocation,
+    IndexUnavailable,
+    IndexWriteFailed,
+    LiveIndex,
+    SearchRequest,
+    Snapshot,
+    index_stats,
+    rebuild,
+    search,
+    update,
+)
 from web import DISTRIBUTION, terminal
 from web.serialize import search_result_to_dict
 
@@ -56,12 +65,13 @@ writing_options = _options(
 @click.command("rebuild", short_help="Index folders of articles into a fresh index.")
 @with_appcontext
 @writing_options
+@click.option("--force", is_flag=True, help="Start even when the disk looks too full for the new index.")
 def rebuild_command(
-    sources: tuple[Path, ...], index_path: Path | None, max_file_mb: int | None, time_limit: float | None, verbose: bool
+    sources: tuple[Path, ...], index_path: Path | None, max_file_mb: int | None, time_limit: float | None, verbose: bool, force: bool
 ) -> None:
     """Index every article under SOURCES (default: the sample articles) into a fresh index, then switch to it."""
     tried = _sources(sources)
-    summary = _write(rebuild, "Indexing", _location(index_path), tried, max_file_mb, time_limit, verbose)
+    summary = _write(rebuild, "Indexing", _location(index_path), tried, max_file_mb, time_limit, verbose, force=force)
     if not summary.published:
         raise click.ClickException(
             f"{terminal.nothing_read(tried)}, so the previous index was kept. "
@@ -101,7 +111,7 @@ def add_command(
     """Fetch the pages at URLS (`-`: one address a line from standard input), keep each in a WARC file and index it."""
     # httpx, warcio and feedparser take a while to import; only this command needs them.
     from archive.fetching import FetchError, FetchLimits
-    from index.adding import NotAdded, add_pages, feed_links
+    from index import NotAdded, add_pages, feed_links
 
     if not urls and not feeds:
         raise click.UsageError("Give the addresses of pages, `-` to read them from standard input, or --feed URL.")
@@ -140,9 +150,17 @@ def add_command(
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
 @click.option("--limit", "-n", type=click.IntRange(1, 100), default=10, show_default=True, help="Results to show.")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--all-words", is_flag=True, help="Only articles holding every word (by default, fewer words rank lower).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def search_command(
-    query: tuple[str, ...], index_path: Path | None, category: tuple[str, ...], sort: str, limit: int, page: int, as_json: bool
+    query: tuple[str, ...],
+    index_path: Path | None,
+    category: tuple[str, ...],
+    sort: str,
+    limit: int,
+    page: int,
+    all_words: bool,
+    as_json: bool,
 ) -> None:
     """Search the archive: words, "phrases", OR, -word, word*, category:world, date:2024-01..2024-03."""
     request = SearchRequest(
@@ -151,6 +169,7 @@ def search_command(
         sort=sort,
         page=page,
         per_page=limit,
+        match="all" if all_words else "best",
         time_limit=current_app.config["SEARCH_TIME_LIMIT"],
     )
     result = search(_open(LiveIndex(_location(index_path))), request)
@@ -193,12 +212,15 @@ def serve_command(host: str, port: int, threads: int) -> None:
     if not live.location.has_generations():
         tried = _sources(())
         click.echo(f"No index yet: building one from {', '.join(map(str, tried))}")
-        summary = _write(rebuild, "Indexing", live.location, tried, None, None, verbose=False)
-        if not summary.published:
-            _warn(f"{terminal.nothing_read(tried)}. Run `archive rebuild` with the folders of your articles.")
+        try:
+            summary = _write(rebuild, "Indexing", live.location, tried, None, None, verbose=False)
+            if not summary.published:
+                _warn(f"{terminal.nothing_read(tried)}. Run `archive rebuild` with the folders of your articles.")
+        except DiskRefused as error:  # a full or read-only disk: said once, and the pages say there is no index
+            click.echo(click.style(f"Error: {error.message}", fg="red"), err=True)
     try:
         live.snapshot()
-    except IndexMissing as error:
+    except IndexUnavailable as error:
         _warn(f"{error}. Until then the pages say so.")
     try:
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="news-archive")
@@ -248,6 +270,7 @@ def _write(
     max_file_mb: int | None,
     time_limit: float | None,
     verbose: bool,
+    **options,
 ) -> BuildSummary:
     """Run a rebuild or an update with a progress bar, the configured limits unless given, and print its summary."""
     config = current_app.config
@@ -259,6 +282,7 @@ def _write(
             progress=progress,
             time_limit=time_limit or config["EXTRACTION_TIME_LIMIT"],
             tables=_tables(),
+            **options,
         )
     _echo(terminal.summary_lines(summary, verbose))
     return summary
@@ -292,7 +316,7 @@ def _tables() -> TableSettings:
 
 def _print_outcome(outcome) -> None:
     """Print one added page's address in the archive, or why an address was not added."""
-    from index.adding import NotAdded
+    from index import NotAdded
 
     if isinstance(outcome, NotAdded):
         click.echo(terminal.not_added_line(outcome.url, outcome.reason), err=True)
@@ -307,17 +331,23 @@ def _open(live: LiveIndex) -> Snapshot:
     """Return a snapshot, or stop with the command that builds an index."""
     try:
         return live.snapshot()
-    except IndexMissing as error:
+    except IndexUnavailable as error:
         raise click.ClickException(str(error)) from None
+
+
+class DiskRefused(click.ClickException):
+    """A write the disk refused (full, read-only, not ours), said in one line; exit status 1."""
 
 
 @contextmanager
 def _writing() -> Iterator[None]:
-    """Turn a busy or missing index and an interruption into clear messages."""
+    """Turn a busy or missing index, a disk that refuses a write and an interruption into clear messages."""
     try:
         yield
-    except (IndexBusy, IndexMissing) as error:
+    except (IndexBusy, IndexUnavailable) as error:
         raise click.ClickException(str(error)) from None
+    except IndexWriteFailed as error:
+        raise DiskRefused(str(error)) from None
     except KeyboardInterrupt:
         click.echo("\nInterrupted. The index that was live before is still the one being served.", err=True)
         raise SystemExit(130) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from index.storage import IndexMissing, IndexUnreadable
+from index import IndexUnavailable, IndexUnreadable
 
 TITLES = {400: "That request could not be read", 404: "Not found", 405: "Not allowed", 503: "The archive is not ready"}
 NO_INDEX = "The archive has no usable index yet. Whoever runs it can build one with: archive rebuild"
@@ -15,7 +15,7 @@ UNREADABLE_INDEX = "The archive's index is unreadable (damaged or incomplete). W
 def register(app: Flask) -> None:
     """Install the error handlers on the app."""
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(IndexMissing, _index_missing)
+    app.register_error_handler(IndexUnavailable, _index_unavailable)
     app.register_error_handler(Exception, _unexpected)
 
 
@@ -24,8 +24,8 @@ def _http_error(error: HTTPException) -> Response:
     return _respond(error.code or 500, error.description or "")
 
 
-def _index_missing(error: IndexMissing) -> Response:
-    """Say that there is no index and how to build one; only the log says where (visitors need not know paths)."""
+def _index_unavailable(error: IndexUnavailable) -> Response:
+    """Say that there is no usable index and how to build one; only the log says where (visitors need not know paths)."""
     current_app.logger.warning("%s", error)
     return _respond(503, UNREADABLE_INDEX if isinstance(error, IndexUnreadable) else NO_INDEX)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index.searching import MAX_PER_PAGE, SORTS
+from index import MATCH_MODES, MAX_PER_PAGE, SORTS
 from web.params import DEFAULT_PER_PAGE, FACET_PARAMETERS
 
 _STRING_OR_NULL = {"type": ["string", "null"]}
@@ -64,7 +64,10 @@ def _search_parameters() -> list[dict]:
     ]
     return [
         {"name": "q", "in": "query", "schema": {"type": "string"},
-         "description": 'Words (all must match), "phrases", OR, -word, word*, category:world, date:2024-01..2024-03.'},
+         "description": 'Words (articles with every word first, then those lacking one, two...), "phrases" and +word '
+                        "(required), OR, -word, word*, category:world, date:2024-01..2024-03."},
+        {"name": "match", "in": "query", "schema": {"type": "string", "enum": list(MATCH_MODES), "default": "best"},
+         "description": "best: articles with every word first, then those with fewer; all: only articles with every word."},
         *facets,
         {"name": "from", "in": "query", "schema": {"type": "string", "pattern": DATE_PATTERN},
          "description": "Published on or after this date (2024, 2024-03 or 2024-03-05)."},
@@ -96,6 +99,7 @@ def _schemas() -> dict:
         "snippet": {"type": "string", "description": "Escaped HTML with <mark> around matched words."},
         "category": {"type": "string"}, "published": _DATETIME_OR_NULL, "source": {"type": "string"},
         "url": {"type": "string"}, "authors": strings, "score": {"type": "number"},
+        "missing": {**strings, "description": "The typed words this article lacks."},
     })
     facet_value = _object({"value": {"type": "string"}, "label": {"type": "string"},
                            "count": {"type": "integer", "minimum": 0}, "selected": {"type": "boolean"}})
@@ -110,6 +114,9 @@ def _schemas() -> dict:
         "facets": {"type": "array", "items": {"$ref": "#/components/schemas/Facet"}},
         "page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer", "minimum": 1},
         "page_count": {"type": "integer", "minimum": 1}, "sort": {"type": "string", "enum": list(SORTS)},
+        "match": {"type": "string", "enum": list(MATCH_MODES)},
+        "every_word": {"type": "integer", "minimum": 0, "description": "How many of the results hold every typed word."},
+        "relaxed": {**strings, "description": "The typed words that some results lack."},
         "suggestion": _STRING_OR_NULL, "understood": {"type": "string"}, "notes": strings,
         "filters": {"type": "object", "additionalProperties": strings}, "date_range": date_range,
         "elapsed_ms": {"type": "number"},

@@ -8,11 +8,10 @@ from datetime import date
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
-from index.querying import MAX_QUERY_LENGTH, parse_date_range
-from index.searching import MAX_PER_PAGE, SORTS, TIME_LIMIT_SECONDS, SearchRequest
+from index import FACETS, MATCH_MODES, MAX_PER_PAGE, MAX_QUERY_LENGTH, SORTS, TIME_LIMIT_SECONDS, SearchRequest, parse_date_range
 
 # URL parameter for each facet field, singular as people write them.
-FACET_PARAMETERS = {"category": "category", "source": "source", "author": "authors", "year": "year", "tag": "tags"}
+FACET_PARAMETERS = {facet.parameter: facet.field for facet in FACETS}
 FIELD_PARAMETERS = {field: parameter for parameter, field in FACET_PARAMETERS.items()}
 DEFAULT_PER_PAGE = 10
 MAX_VALUES_PER_FACET = 50
@@ -25,6 +24,9 @@ def search_request(args: MultiDict, time_limit: float = TIME_LIMIT_SECONDS) -> S
     sort = args.get("sort", "relevance") or "relevance"
     if sort not in SORTS:
         raise BadRequest(f"sort must be one of {', '.join(SORTS)}, not {sort[:40]!r}.")
+    match = args.get("match", "best") or "best"
+    if match not in MATCH_MODES:
+        raise BadRequest(f"match must be one of {', '.join(MATCH_MODES)}, not {match[:40]!r}.")
     return SearchRequest(
         query=clean_query(args.get("q", "")),
         filters={
@@ -35,6 +37,7 @@ def search_request(args: MultiDict, time_limit: float = TIME_LIMIT_SECONDS) -> S
         date_from=_date(args, "from", first=True),
         date_to=_date(args, "to", first=False),
         sort=sort,
+        match=match,
         page=_whole_number(args, "page", 1, minimum=1, maximum=10**9),
         per_page=_whole_number(args, "per_page", DEFAULT_PER_PAGE, minimum=1, maximum=MAX_PER_PAGE),
         time_limit=time_limit,
@@ -51,6 +54,7 @@ def request_arguments(request: SearchRequest, **changes) -> dict:
     arguments = {
         "q": request.query or None,
         "sort": request.sort if request.sort != "relevance" else None,
+        "match": request.match if request.match != "best" else None,
         "from": request.date_from.isoformat() if request.date_from else None,
         "to": request.date_to.isoformat() if request.date_to else None,
         "per_page": request.per_page if request.per_page != DEFAULT_PER_PAGE else None,

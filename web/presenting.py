@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass
 
 from flask import url_for
+from markupsafe import Markup, escape
 
 from archive.categories import category_label, normalize_category
-from index.querying import FILTER_ALIASES, FILTER_TOKEN
-from index.searching import SearchRequest, SearchResult
+from index import FILTER_NAMES, FILTER_TOKEN, FILTERS, Marked, SearchRequest, SearchResult
 from web.params import FIELD_PARAMETERS, request_arguments
 
 PAGE_WINDOW = 2  # page links shown on each side of the current page
@@ -62,6 +62,16 @@ class Alternative:
     url: str
 
 
+def render_marked(marked: Marked) -> Markup:
+    """Return a text escaped, with its matched words in <mark>."""
+    pieces, position = [], 0
+    for start, end in marked.spans:
+        pieces += [escape(marked.text[position:start]), Markup("<mark>"), escape(marked.text[start:end]), Markup("</mark>")]
+        position = end
+    pieces.append(escape(marked.text[position:]))
+    return Markup("").join(pieces)
+
+
 def search_url(request: SearchRequest, endpoint: str = "views.search", **changes) -> str:
     """Return the URL of a search, with some arguments changed."""
     return url_for(endpoint, **request_arguments(request, **changes))
@@ -73,6 +83,7 @@ def facet_views(result: SearchResult, request: SearchRequest) -> tuple[FacetView
     for facet in result.facets:
         parameter = FIELD_PARAMETERS[facet.name]
         chosen = tuple(request.filters.get(facet.name, ()))
+        label = category_label if facet.name == "category" else str
         links = []
         for value in facet.values:
             if value.selected and not _is_chosen(facet.name, value.value, chosen):
@@ -80,21 +91,21 @@ def facet_views(result: SearchResult, request: SearchRequest) -> tuple[FacetView
             else:
                 toggled = [v for v in chosen if not _same(facet.name, v, value.value)] if value.selected else [*chosen, value.value]
                 url = search_url(request, **{parameter: toggled, "page": None})
-            links.append(FacetLink(value.value, value.label, value.count, value.selected, url))
-        views.append(FacetView(facet.name, facet.label, tuple(links), facet.more, max((v.count for v in facet.values), default=0)))
+            links.append(FacetLink(value.value, label(value.value), value.count, value.selected, url))
+        largest = max((v.count for v in facet.values), default=0)
+        views.append(FacetView(facet.name, FILTERS[facet.name].label, tuple(links), facet.more, largest))
     return tuple(views)
 
 
 def chips(result: SearchResult, request: SearchRequest) -> tuple[Chip, ...]:
     """Return a removable chip for every active filter and the date range."""
     found = []
-    labels = {facet.name: facet.label for facet in result.facets}
     for name, values in result.filters.items():
         chosen = tuple(request.filters.get(name, ()))
         parameter = FIELD_PARAMETERS.get(name)
         for value in values:
             shown = category_label(value) if name == "category" else value
-            label = f"{labels.get(name, name.capitalize())}: {shown}"
+            label = f"{FILTERS[name].label}: {shown}"
             if parameter and _is_chosen(name, value, chosen):
                 remaining = [v for v in chosen if not _same(name, v, value)]
                 found.append(Chip(label, search_url(request, **{parameter: remaining, "page": None})))
@@ -124,10 +135,8 @@ def alternatives(result: SearchResult, request: SearchRequest) -> tuple[Alternat
     offers = []
     if result.suggestion:
         offers.append(Alternative(f"Search for {result.suggestion}", search_url(request, q=result.suggestion, page=None)))
-    words = remove_typed_filter(request.query, "", "").split()
-    if len(words) > 1 and "OR" not in words and '"' not in request.query:
-        any_words = " OR ".join(words)
-        offers.append(Alternative(f"Match any of the words: {any_words}", search_url(request, q=any_words, page=None)))
+    if request.match == "all":
+        offers.append(Alternative("Show articles with some of the words", search_url(request, match=None, page=None)))
     if result.filters or result.date_range or request.date_from or request.date_to:
         bare = remove_typed_filter(request.query, "", "")
         offers.append(Alternative("Search without filters", url_for("views.search", q=bare or None)))
@@ -140,9 +149,9 @@ def remove_typed_filter(query: str, field: str, value: str) -> str:
     def drop(match: re.Match) -> str:
         key = match["key"].lower()
         typed = match["quoted"] if match["quoted"] is not None else match["bare"]
-        if key not in FILTER_ALIASES and key != "date":
+        if key not in FILTER_NAMES and key != "date":
             return match.group(0)
-        matches_field = not field or FILTER_ALIASES.get(key, key) == field
+        matches_field = not field or FILTER_NAMES.get(key, key) == field
         if matches_field and (not value or _same(field, typed, value)):
             return ""
         return match.group(0)

@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date, datetime
 
-from index.documents import ArticlePage
-from index.searching import Hit, SearchResult
+from archive.categories import category_label
+from index import FILTERS, ArticlePage, Facet, Hit, SearchResult
+from web.presenting import render_marked
 
 
 def search_result_to_dict(result: SearchResult) -> dict:
     """Return a search result as JSON-ready data."""
     data = asdict(result)
+    data["facets"] = [facet_to_dict(facet) for facet in result.facets]
+    data["relaxed"] = list(result.relaxed)
     data["filters"] = {name: list(values) for name, values in result.filters.items()}
     data["date_range"] = (
         {"start": _iso(result.date_range.start), "end": _iso(result.date_range.end)} if result.date_range else None
@@ -25,9 +28,26 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def facet_to_dict(facet: Facet) -> dict:
+    """Return a facet as JSON-ready data, with readable labels."""
+    label = category_label if facet.name == "category" else str
+    return {
+        "name": facet.name,
+        "label": FILTERS[facet.name].label,
+        "values": [{**asdict(value), "label": label(value.value)} for value in facet.values],
+        "more": facet.more,
+    }
+
+
 def hit_to_dict(hit: Hit) -> dict:
     """Return a hit as JSON-ready data."""
-    return {**asdict(hit), "snippet": str(hit.snippet), "published": _iso(hit.published)}
+    return {
+        **asdict(hit),
+        "snippet": str(render_marked(hit.snippet)),
+        "published": _iso(hit.published),
+        "authors": list(hit.authors),
+        "missing": list(hit.missing),
+    }
 
 
 def article_page_to_dict(page: ArticlePage) -> dict:
@@ -38,7 +58,7 @@ def article_page_to_dict(page: ArticlePage) -> dict:
         "key": page.key,
         "title": article.title,
         "paragraphs": article.paragraphs,
-        "marked_paragraphs": [str(paragraph) for paragraph in page.marked_paragraphs],
+        "marked_paragraphs": [str(render_marked(paragraph)) for paragraph in page.marked_paragraphs],
         "category": article.category,
         "published": _iso(article.published),
         "authors": list(article.authors),

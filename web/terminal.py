@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -11,13 +9,10 @@ from pathlib import Path
 
 import click
 
+from archive.categories import category_label
+from archive.names import escape_undecodable
 from archive.sources import KIND_LABELS
-from index.searching import SearchResult
-from index.stats import IndexStats
-from index.writing import BuildSummary
-
-_MARK = re.compile(r"<mark>(.*?)</mark>")
-_TAG = re.compile(r"<[^>]+>")
+from index import FILTERS, BuildSummary, IndexStats, Marked, SearchResult
 
 
 @contextmanager
@@ -64,7 +59,7 @@ def summary_lines(summary: BuildSummary, verbose: bool) -> list[str]:
     lines.append(f"  {'documents per second':<20}{summary.documents_per_second:>9,.0f}")
     lines.append(f"  {'documents in index':<20}{summary.documents_in_index:>9,}")
     if verbose:
-        lines += [f"  skipped {skipped.path}: {skipped.reason}" for skipped in summary.skipped]
+        lines += [f"  skipped {escape_undecodable(skipped.path)}: {skipped.reason}" for skipped in summary.skipped]
     return lines
 
 
@@ -95,19 +90,30 @@ def result_lines(result: SearchResult) -> list[str]:
         return [*lines, "No articles found."]
     first = (result.page - 1) * result.per_page + 1
     last = first + len(result.hits) - 1
-    lines.append(f"{first}-{last} of {result.total:,} articles ({result.elapsed_ms:.0f} ms)\n")
+    lines.append(f"{first}-{last} of {result.total:,} articles ({result.elapsed_ms:.0f} ms)")
+    if result.relaxed:
+        holding = f"{result.every_word:,} hold every word; the others" if result.every_word else "No article holds every word; these"
+        lines.append(click.style(f"{holding} lack some of: {', '.join(result.relaxed)}", fg="yellow"))
+    lines.append("")
     for number, hit in enumerate(result.hits, start=first):
         date = f"{hit.published:%Y-%m-%d}  " if hit.published else ""
         lines.append(f"{number}. " + click.style(hit.title, bold=True))
         lines.append(f"   {date}{hit.category}  {hit.source}  id: {hit.id}".rstrip())
-        lines.append("   " + terminal_snippet(str(hit.snippet)) + "\n")
+        lines.append("   " + bold_marks(hit.snippet))
+        if hit.missing:
+            lines.append("   missing: " + ", ".join(hit.missing))
+        lines.append("")
     return lines
 
 
-def terminal_snippet(snippet: str) -> str:
-    """Turn snippet markup into plain text with matches in bold."""
-    bold = _MARK.sub(lambda match: click.style(match.group(1), bold=True), " ".join(snippet.split()))
-    return html.unescape(_TAG.sub("", bold))
+def bold_marks(marked: Marked) -> str:
+    """Return a text on one line with its matched words in bold."""
+    pieces, position = [], 0
+    for start, end in marked.spans:
+        pieces += [marked.text[position:start], click.style(marked.text[start:end], bold=True)]
+        position = end
+    pieces.append(marked.text[position:])
+    return " ".join("".join(pieces).split())
 
 
 def stats_lines(stats: IndexStats) -> list[str]:
@@ -119,9 +125,10 @@ def stats_lines(stats: IndexStats) -> list[str]:
         f"Last build  {stats.built:%Y-%m-%d %H:%M:%S} UTC",
     ]
     for facet in stats.facets:
-        values = ", ".join(f"{value.label} ({value.count:,})" for value in facet.values) or "none"
+        label = category_label if facet.name == "category" else str
+        values = ", ".join(f"{label(value.value)} ({value.count:,})" for value in facet.values) or "none"
         more = f", and {facet.more:,} more" if facet.more else ""
-        lines.append(f"{_plural(facet.label):<12}{values}{more}")
+        lines.append(f"{_plural(FILTERS[facet.name].label):<12}{values}{more}")
     return lines
 
 

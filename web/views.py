@@ -8,9 +8,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 
 from archive.categories import category_label
-from index.documents import article_page, complete_word
-from index.searching import search
-from index.snapshot import LiveIndex, Snapshot
+from index import LiveIndex, Snapshot, article_page, complete_word, search
 from web import presenting
 from web.params import FIELD_PARAMETERS, clean_query, search_request
 
@@ -25,7 +23,7 @@ def live_index() -> LiveIndex:
 
 
 def snapshot() -> Snapshot:
-    """Return a snapshot of the live index (IndexMissing becomes a 503 page in the error handlers)."""
+    """Return a snapshot of the live index (IndexUnavailable becomes a 503 page in the error handlers)."""
     return live_index().snapshot()
 
 
@@ -105,6 +103,12 @@ def article_url(key: str, query: str = "", back: str = "") -> str:
 def safe_link(url: str) -> str:
     """Return the URL if it is an http(s) link, else an empty string (never a javascript: link)."""
     return url if url.lower().startswith(("http://", "https://")) else ""
+
+
+@bp.app_template_filter("marked")
+def marked_filter(marked) -> str:
+    """Return a text with its matched words in <mark>, escaped."""
+    return presenting.render_marked(marked)
 
 
 @bp.app_template_filter("category_label")

@@ -39,7 +39,8 @@ def main() -> None:
         if "rebuild" in options.sections:
             results["rebuild"] = rebuild_section(corpus, largest, options.repeats, work)
         if "query" in options.sections:
-            results["query"] = {str(size): query_section(corpus, size, queries, work) for size in options.sizes}
+            questions = question_texts(options.data, options.queries)
+            results["query"] = {str(size): query_section(corpus, size, queries, questions, work) for size in options.sizes}
         archive_folder = work / f"query-{largest}" / "archive"
         if "update" in options.sections:
             results["update"] = update_section(corpus, largest, archive_folder, options.repeats)
@@ -103,7 +104,15 @@ def rebuild_section(corpus: Path, size: int, repeats: int, work: Path) -> dict:
     return figures
 
 
-def query_section(corpus: Path, size: int, queries, work: Path) -> dict:
+def question_texts(data: Path, limit: int | None) -> list[str]:
+    """Return the judged questions of CISI, Cranfield and MEDLINE that have 10 to 40 words."""
+    from tests.benchmarks.ranking import load_all
+
+    texts = [text for collection in load_all(data) for text in collection.questions.values() if 10 <= len(text.split()) <= 40]
+    return texts[:limit]
+
+
+def query_section(corpus: Path, size: int, queries, questions: list[str], work: Path) -> dict:
     """Build each engine at a size, then time every query in every mode, engines interleaved."""
     engines = {name: engine_class(work / f"query-{size}" / name) for name, engine_class in ENGINES.items()}
     for engine in engines.values():
@@ -126,13 +135,30 @@ def query_section(corpus: Path, size: int, queries, work: Path) -> dict:
         [[name, *[f"{figures[name][mode]['median_ms']:.2f} / {figures[name][mode]['p95_ms']:.2f}" for mode in MODES]] for name in engines],
     )
     print("archive p95 / fts5 p95: " + ", ".join(f"{mode} {figures[f'p95_ratio_vs_fts5 {mode}']:.2f}x" for mode in MODES))
+    figures["questions"] = question_timings({name: engines[name] for name in ("archive", "fts5")}, questions)
+    return figures
+
+
+def question_timings(engines: dict, questions: list[str]) -> dict:
+    """Time the judged questions of 10-40 words, typed as written, on each engine (interleaved)."""
+    timings: dict[str, list[float]] = {name: [] for name in engines}
+    for text in questions:
+        for name, engine in engines.items():
+            started = time.perf_counter()
+            engine.question(text)
+            timings[name].append((time.perf_counter() - started) * 1000)
+    figures = {name: serving.latency(values) for name, values in timings.items()}
+    _table(
+        f"   Questions of 10-40 words typed as written ({len(questions)}; facets and snippets; FTS5: the words OR-ed), ms",
+        ["engine", "median", "p95"],
+        [[name, f"{row['median_ms']:.2f}", f"{row['p95_ms']:.2f}"] for name, row in figures.items()],
+    )
     return figures
 
 
 def update_section(corpus: Path, size: int, folder: Path, repeats: int) -> dict:
     """Time adding one article to the large index until a search finds it."""
-    from index.searching import SearchRequest, search
-    from index.writing import update
+    from index import SearchRequest, search, update
 
     engine = ArchiveEngine(folder)
     if engine.location.current_generation() is None:
@@ -159,8 +185,7 @@ def cold_section(corpus: Path, size: int, folder: Path, repeats: int) -> dict:
         engine.build(corpus, size)
     program = (
         "import time, json; started = time.perf_counter(); from pathlib import Path; "
-        "from index.storage import IndexLocation; from index.snapshot import LiveIndex; "
-        "from index.searching import SearchRequest, search; imported = time.perf_counter(); "
+        "from index import IndexLocation, LiveIndex, SearchRequest, search; imported = time.perf_counter(); "
         f"result = search(LiveIndex(IndexLocation(Path({str(folder)!r}))).snapshot(), SearchRequest(query='market share')); "
         "print(json.dumps({'imports': imported - started, 'open_and_query': time.perf_counter() - imported}))"
     )
@@ -201,10 +226,10 @@ def http_section(articles: Path, limit: int | None, queries, requests: int, work
 
 
 def ranking_section() -> dict:
-    """Run the CISI ranking evaluation and return its figures."""
+    """Run the ranking evaluation on the judged questions and return its figures."""
     output = subprocess.run([sys.executable, "-m", "tests.benchmarks.ranking"], cwd=REPOSITORY, capture_output=True, text=True, check=True)
     lines = output.stdout.strip().splitlines()
-    print("\n6. Ranking quality on CISI\n" + "\n".join(lines[:-1]))
+    print("\n6. Ranking quality: CISI, Cranfield and MEDLINE questions typed as written\n" + "\n".join(lines[:-1]))
     return json.loads(lines[-1])
 
 

@@ -7,6 +7,7 @@ top-10 with all facet counts, and top-10 with facets and highlighted snippets (t
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -20,12 +21,10 @@ from whoosh.index import create_in, open_dir
 from archive.categories import normalize_category
 from archive.jsonl import article_from_record
 from archive.model import Article
-from index.querying import parse_query
-from index.schema import FACET_FIELDS, article_to_document, build_schema
-from index.searching import SearchRequest, search
-from index.snapshot import LiveIndex
-from index.storage import IndexLocation
-from index.writing import rebuild
+from whoosh.qparser import MultifieldParser
+
+from index import IndexLocation, LiveIndex, SearchRequest, rebuild, search
+from index.schema import FACET_FIELDS, SEARCH_FIELDS, article_to_document, build_schema
 
 MODES = ("top10", "facets", "facets+snippets")
 
@@ -110,6 +109,10 @@ class ArchiveEngine:
         request = SearchRequest(query=query.archive_text(), with_facets=mode != "top10", with_snippets=mode == "facets+snippets")
         return search(self.live.snapshot(), request).total
 
+    def question(self, text: str) -> int:
+        """Search a question as typed into the search box (the page's work: facets and snippets); return the total."""
+        return search(self.live.snapshot(), SearchRequest(query=text)).total
+
     def size(self) -> int:
         """Return the index size on disk (the live generation)."""
         return folder_size(self.location.current_generation())
@@ -123,6 +126,7 @@ class NaiveWhooshEngine:
     def __init__(self, folder: Path):
         self.folder = folder
         self.searcher = None
+        self.parser = None
 
     def build(self, source: Path, limit: int | None) -> int:
         """Index with Whoosh's default single-process writer."""
@@ -138,11 +142,11 @@ class NaiveWhooshEngine:
     def open(self) -> None:
         """Open a searcher with Whoosh's default weighting."""
         self.searcher = open_dir(str(self.folder)).searcher(weighting=scoring.BM25F())
+        self.parser = MultifieldParser(list(SEARCH_FIELDS), self.searcher.schema)  # every word required, as Whoosh does by default
 
     def query(self, query: Query, mode: str) -> int:
         """Run a query in a mode; return the total."""
-        parsed = parse_query(query.words_text(), self.searcher.schema)
-        text_query = parsed.text_query or wq.Every()
+        text_query = self.parser.parse(query.words_text())
         category_filter = wq.Term("category", parsed_category(query)) if query.category else None
         if mode == "top10":
             results = self.searcher.search(text_query, limit=10, filter=category_filter)
@@ -208,6 +212,20 @@ class Fts5Engine:
         ).fetchall()
         if mode == "top10":
             return len(rows)
+        total = 0
+        for name in ("category", "source"):
+            counts = self.connection.execute(f"SELECT {name}, count(*) FROM articles WHERE {where} GROUP BY {name}", parameters).fetchall()
+            total = sum(count for _, count in counts)
+        return total
+
+    def question(self, text: str) -> int:
+        """Search a question's words OR-ed, ranked by bm25(), with snippets and facet counts; return the total."""
+        words = re.findall(r"\w+", text.lower())
+        where, parameters = "articles MATCH ?", [" OR ".join(f'"{word}"' for word in words)]
+        self.connection.execute(
+            f"SELECT rowid, title, snippet(articles, 1, '<mark>', '</mark>', '…', 24) FROM articles WHERE {where} "
+            "ORDER BY bm25(articles) LIMIT 10", parameters
+        ).fetchall()
         total = 0
         for name in ("category", "source"):
             counts = self.connection.execute(f"SELECT {name}, count(*) FROM articles WHERE {where} GROUP BY {name}", parameters).fetchall()

@@ -1,4 +1,9 @@
-"""The on-disk format of the archive's segments: Whoosh's own, minus per-block length statistics."""
+"""The on-disk format of the archive's segments: Whoosh's own, minus per-block length statistics.
+
+Whoosh pickles each segment's codec into the index's table of contents under its module path
+(`index.engine.codec.ArchiveCodec`): moving or renaming it makes existing indexes unreadable, so change
+it together with `FORMAT` in `index/storage.py`.
+"""
 
 from __future__ import annotations
 

@@ -1,14 +1,11 @@
-"""Reading from the index beyond result lists: one article with similar ones, and word completions."""
+"""Reading one article from the index: its page with the query's words found, similar articles, word completions."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from markupsafe import Markup
-
 from archive.model import Article
-from index.highlight import mark_text, query_terms
-from index.querying import parse_query
+from index.highlight import Marked, mark_text, query_terms
 from index.schema import split_values
 from index.searching import Hit, aware, hit_from_fields
 from index.snapshot import Snapshot
@@ -18,17 +15,17 @@ SIMILAR_ARTICLES = 5
 
 @dataclass(frozen=True)
 class ArticlePage:
-    """An article as its page shows it: marked paragraphs and similar articles."""
+    """An article as its page shows it: title and paragraphs with the query's words found, and similar articles."""
 
     article: Article
     key: str
-    marked_title: Markup
-    marked_paragraphs: tuple[Markup, ...]
+    marked_title: Marked
+    marked_paragraphs: tuple[Marked, ...]
     similar: tuple[Hit, ...]
 
 
 def article_page(snapshot: Snapshot, key: str, query: str = "") -> ArticlePage | None:
-    """Return the article with this key, its paragraphs marked with the query's words, or None."""
+    """Return the article with this key, its words matching the query found, or None."""
     with snapshot.lock:
         searcher = snapshot.searcher
         docnum = searcher.document_number(key=key)
@@ -36,16 +33,14 @@ def article_page(snapshot: Snapshot, key: str, query: str = "") -> ArticlePage |
             return None
         fields = searcher.stored_fields(docnum)
         article = article_from_fields(fields)
-        terms = query_terms(parse_query(query, snapshot.schema, snapshot.parsers()).text_query, searcher.reader()) if query else frozenset()
+        terms = query_terms(snapshot.parser().parse(query), snapshot.reader) if query else frozenset()
         similar = searcher.more_like(docnum, "body", text=article.body, top=SIMILAR_ARTICLES + 1, numterms=12)
         return ArticlePage(
             article=article,
             key=key,
             marked_title=mark_text(article.title, terms),
             marked_paragraphs=tuple(mark_text(paragraph, terms) for paragraph in article.paragraphs),
-            similar=tuple(hit_from_fields(hit.fields(), hit.score) for hit in similar if hit.docnum != docnum)[
-                :SIMILAR_ARTICLES
-            ],
+            similar=tuple(hit_from_fields(hit.fields(), hit.score) for hit in similar if hit.docnum != docnum)[:SIMILAR_ARTICLES],
         )
 
 

@@ -1,0 +1,241 @@
+"""Ranking: BM25F over title and body, documents holding more of the typed words first.
+
+BM25F as in Robertson, Zaragoza and Taylor, "Simple BM25 extension to multiple weighted fields" (2004):
+one idf per term over whole articles; each field's term frequency normalised by that field's length
+and weighted; the weighted frequencies added, then saturated once. Summing a BM25 per field instead
+gives a common word that is rare among titles the weight of a rare word whenever it stands in a title.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh import query as wq
+
+from index.engine.postings import candidate_positions
+from index.matching import clause_terms
+from index.querying import Clause
+from index.schema import SEARCH_FIELDS
+from index.snapshot import NO_DATE, Snapshot
+
+TIER_RULES = ("strict", "all-first")
+# Documents ranked again by how close the query's words stand: the first this many by BM25F.
+PROXIMITY_DEPTH = 100
+
+
+@dataclass(frozen=True)
+class RankingSettings:
+    """The parameters of the ranking, chosen by cross-validation (python -m tests.benchmarks.ranking --tune)."""
+
+    k1: float = 1.2
+    title_b: float = 0.5
+    body_b: float = 0.75
+    title_weight: float = 2.0
+    body_weight: float = 1.0
+    # "strict": fewer missing words always rank first; "all-first": documents with every word first, then by score.
+    tiers: str = "all-first"
+    # How much the query's words standing close together count (0: not at all), and within how many words.
+    proximity: float = 0.0
+    proximity_window: int = 5
+    # Pseudo-relevance feedback for questions of at least `feedback_min_words` words: the words that stand out in
+    # the first `feedback_documents` results add to every result's score, up to `feedback_weight` each (0: off).
+    feedback_weight: float = 0.0
+    feedback_documents: int = 5
+    feedback_terms: int = 20
+    feedback_min_words: int = 5
+
+    def b(self, fieldname: str) -> float:
+        """Return how strongly a field's term frequencies are normalised by its length (0 to 1)."""
+        return getattr(self, f"{fieldname}_b")
+
+    def weight(self, fieldname: str) -> float:
+        """Return how much a word in a field counts, against one in the body."""
+        return getattr(self, f"{fieldname}_weight")
+
+
+def bm25f_scores(snapshot: Snapshot, clauses: Sequence[Clause], masks: Sequence[np.ndarray], settings: RankingSettings) -> np.ndarray:
+    """Return every document's BM25F score for the clauses, each clause counting only where it matches."""
+    scores = np.zeros(snapshot.size, dtype=np.float64)
+    for clause, mask in zip(clauses, masks):
+        texts: dict[str, float] = {}
+        for leaf in clause_terms(clause):
+            if isinstance(leaf, wq.Term):
+                texts[leaf.text] = max(texts.get(leaf.text, 0.0), leaf.boost)
+            elif isinstance(leaf, wq.Phrase):
+                texts.update((word, max(texts.get(word, 0.0), leaf.boost)) for word in leaf.words)
+            else:
+                # A wildcard counts as one rare-or-common word, whatever it expands to (as Lucene's
+                # constant-score rewrite): reading every expansion's postings again would cost more than
+                # the matching did.
+                scores[mask] += leaf.boost * _idf(snapshot.live_count(), int(np.count_nonzero(mask & snapshot.live())))
+        for text, weight in texts.items():
+            documents, contributions = snapshot.term_scores.get_or_make(
+                (text, settings), lambda text=text: _term_scores(snapshot, text, settings)
+            )
+            if not isinstance(clause.query, wq.Or) or not all(isinstance(sub, wq.Term) for sub in clause.query.subqueries):
+                counted = mask[documents]  # a phrase or group counts its words only where it matches
+                documents, contributions = documents[counted], contributions[counted]
+            scores[documents] += weight * contributions
+    return scores
+
+
+def _term_scores(snapshot: Snapshot, text: str, settings: RankingSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Return the documents holding a term (in any field) and its BM25F contribution to each."""
+    documents, frequency = np.empty(0, np.intp), np.empty(0, np.float64)
+    for fieldname in SEARCH_FIELDS:
+        found = snapshot.postings(fieldname, text)
+        if len(found.documents):
+            b = settings.b(fieldname)
+            lengths = snapshot.field_lengths(fieldname)[found.documents]
+            normalised = found.frequencies / ((1 - b) + b * lengths / snapshot.average_length(fieldname))
+            documents, frequency = _add_sparse(documents, frequency, found.documents, settings.weight(fieldname) * normalised)
+    holding = int(np.count_nonzero(snapshot.live()[documents]))
+    return documents, _idf(snapshot.live_count(), holding) * frequency * (settings.k1 + 1) / (settings.k1 + frequency)
+
+
+def _add_sparse(documents: np.ndarray, values: np.ndarray, more: np.ndarray, more_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Add two sparse vectors given as sorted, distinct document numbers and their values (the result is not sorted)."""
+    if not len(documents):
+        return more, more_values.astype(np.float64)
+    position = np.minimum(np.searchsorted(documents, more), len(documents) - 1)
+    shared = documents[position] == more
+    values = values.copy()
+    values[position[shared]] += more_values[shared]
+    return np.concatenate([documents, more[~shared]]), np.concatenate([values, more_values[~shared]])
+
+
+def clause_words(clauses: Sequence[Clause]) -> dict[str, float]:
+    """Return the distinct analyzed words of the clauses (wildcards aside), each with its query weight."""
+    words: dict[str, float] = {}
+    for clause in clauses:
+        for leaf in clause_terms(clause):
+            found = [leaf.text] if isinstance(leaf, wq.Term) else list(leaf.words) if isinstance(leaf, wq.Phrase) else []
+            for word in found:
+                words[word] = max(words.get(word, 0.0), leaf.boost)
+    return words
+
+
+def proximity_scores(snapshot: Snapshot, words: dict[str, float], documents: Sequence[int], settings: RankingSettings) -> dict[int, float]:
+    """Return, for each document, how much the query's words stand close together (BM25TP's term-pair weight).
+
+    Every two different query words at most `proximity_window` positions apart in a field add 1/distance²;
+    the sum is saturated like a term frequency and weighted by the rarer word's idf (Rasolofo and Savoy, 2003).
+    """
+    if len(words) < 2 or not len(documents):
+        return {}
+    ordered = sorted(documents)
+    idf = {word: _idf(snapshot.live_count(), snapshot.document_frequency((word,))) for word in words}
+    pairs: dict[int, dict[tuple[str, str], float]] = {docnum: {} for docnum in ordered}
+    for fieldname in SEARCH_FIELDS:
+        found = {word: candidate_positions(snapshot.reader, fieldname, word, ordered) for word in words}
+        for docnum in ordered:
+            occurrences = sorted((position, word) for word, where in found.items() for position in where.get(docnum, ()))
+            _add_pairs(pairs[docnum], occurrences, settings.proximity_window)
+    k1 = settings.k1
+    return {
+        docnum: sum(min(idf[a], idf[b]) * weight * (k1 + 1) / (k1 + weight) for (a, b), weight in found.items())
+        for docnum, found in pairs.items()
+        if found
+    }
+
+
+def _add_pairs(pairs: dict[tuple[str, str], float], occurrences: list[tuple[int, str]], window: int) -> None:
+    """Add 1/distance² for every two different words at most `window` positions apart."""
+    for first, (position, word) in enumerate(occurrences):
+        for later, other in occurrences[first + 1 :]:
+            distance = later - position
+            if distance > window:
+                break
+            if other != word:
+                key = (word, other) if word < other else (other, word)
+                pairs[key] = pairs.get(key, 0.0) + 1.0 / (distance * distance)
+
+
+def feedback_scores(snapshot: Snapshot, clauses: Sequence[Clause], first: Sequence[int], settings: RankingSettings) -> np.ndarray:
+    """Return every document's score for the words that stand out in the first results (Rocchio's feedback, tf-idf).
+
+    Each first result's words are weighed by their share of its text times their idf; the best
+    `feedback_terms` add their BM25F contributions, scaled so the best word counts `feedback_weight`.
+    """
+    typed = set(clause_words(clauses))
+    analyzer = snapshot.schema["body"].analyzer
+    documents = snapshot.live_count()
+    weights: dict[str, float] = {}
+    for docnum in first:
+        fields = snapshot.searcher.stored_fields(docnum)
+        terms = [term for term, _ in analyzer.index_terms(f"{fields.get('title', '')}\n{fields.get('body', '')}")]
+        for term, count in Counter(terms).items():
+            if term not in typed and len(term) > 2 and not term.isdigit():
+                # The body's document frequency stands in for the article's: it is read without the postings.
+                holding = max(snapshot.reader.doc_frequency("body", term), 1)
+                weights[term] = weights.get(term, 0.0) + count / len(terms) * _idf(documents, holding)
+    scores = np.zeros(snapshot.size, dtype=np.float64)
+    best = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[: settings.feedback_terms]
+    for term, weight in best:
+        found, contributions = snapshot.term_scores.get_or_make((term, settings), lambda term=term: _term_scores(snapshot, term, settings))
+        scores[found] += settings.feedback_weight * weight / best[0][1] * contributions
+    return scores
+
+
+def _idf(documents: int, holding: int) -> float:
+    """Return Robertson–Spärck Jones' idf, log(1 + (N - n + 0.5) / (n + 0.5)), as Lucene computes it."""
+    return float(np.log(1 + (documents - holding + 0.5) / (holding + 0.5)))
+
+
+def top_ranked(
+    snapshot: Snapshot,
+    clauses: Sequence[Clause],
+    candidates: np.ndarray,
+    scores: np.ndarray,
+    missing: np.ndarray,
+    settings: RankingSettings,
+    limit: int,
+) -> list[tuple[int, float]]:
+    """Return the best (docnum, score) pairs among the candidates (a mask): fewer missing words first, by the tier rule.
+
+    With a proximity weight, the first PROXIMITY_DEPTH by BM25F are ranked again with their words' closeness added.
+    """
+    documents = np.flatnonzero(candidates)
+    tiers = (missing[documents] if settings.tiers == "strict" else (missing[documents] > 0)).astype(np.float64)
+    order = _first(max(limit, PROXIMITY_DEPTH) if settings.proximity else limit, tiers, -scores[documents], documents)
+    ranked_scores = scores[documents[order]]
+    if settings.proximity and len(order) > 1:
+        head = order[:PROXIMITY_DEPTH]
+        bonus = proximity_scores(snapshot, clause_words(clauses), documents[head].tolist(), settings)
+        boosted = ranked_scores[: len(head)] + settings.proximity * np.array([bonus.get(int(docnum), 0.0) for docnum in documents[head]])
+        again = np.lexsort((documents[head], -boosted, tiers[head]))
+        order = np.concatenate([head[again], order[len(head) :]])
+        ranked_scores = np.concatenate([boosted[again], ranked_scores[len(head) :]])
+    return [(int(documents[i]), float(score)) for i, score in zip(order[:limit], ranked_scores[:limit])]
+
+
+def newest_first(snapshot: Snapshot, candidates: np.ndarray, missing: np.ndarray, limit: int, newest: bool) -> list[tuple[int, float]]:
+    """Return the first candidates by publication date, as (docnum, 0.0) pairs: those with every word, then the others.
+
+    Within each, undated articles come last.
+    """
+    documents = np.flatnonzero(candidates)
+    published = snapshot.published()[documents]
+    order_of_date = (missing[documents] > 0) * 2 + (published == NO_DATE)
+    moment = published.astype(np.float64)
+    order = _first(limit, order_of_date.astype(np.float64), -moment if newest else moment, documents)
+    return [(int(documents[i]), 0.0) for i in order]
+
+
+def _first(limit: int, *keys: np.ndarray) -> np.ndarray:
+    """Return the positions of the `limit` smallest rows by the keys (the first key first), in order."""
+    if not len(keys[-1]):
+        return np.empty(0, dtype=np.int64)
+    if limit < len(keys[-1]):
+        # Only the rows that can be in the first `limit` by the first two keys are sorted in full.
+        primary = keys[0] * (np.abs(keys[1]).max() * 2 + 1) + keys[1]
+        kept = np.argpartition(primary, limit - 1)[:limit]
+        cutoff = primary[kept].max()
+        kept = np.flatnonzero(primary <= cutoff)
+    else:
+        kept = np.arange(len(keys[-1]))
+    order = np.lexsort(tuple(key[kept] for key in reversed(keys)))
+    return kept[order][:limit]
