@@ -218,10 +218,14 @@ def _save(candidate: _Candidate) -> _Backup:
     folder = candidate.path.parent
     folder.mkdir(parents=True, exist_ok=True)
     temporary = folder / f".{candidate.path.name}.new"
-    with open(temporary, "wb") as handle:
-        handle.write(candidate.warc)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(candidate.warc)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)  # a disk that filled up mid-write leaves no part of a capture
+        raise
     previous = None
     if candidate.path.exists():
         previous = folder / f".{candidate.path.name}.previous"
