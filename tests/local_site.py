@@ -24,7 +24,7 @@ class LocalSite:
     def __init__(self, pages: dict[str, bytes]) -> None:
         self.pages = pages
         self.user_agents: list[str] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -51,6 +51,13 @@ class LocalSite:
             f"<item><title>{escape(name)}</title><link>{escape(self.url('/pages/' + name))}</link></item>" for name in sorted(self.pages)
         )
         return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Local</title>{items}</channel></rss>'.encode()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A server that says nothing when a client hangs up early (the tests' time limits do it on purpose)."""
+
+    def handle_error(self, request, client_address) -> None:
+        """Ignore the error: printed, it would land in the output of the command under test."""
 
 
 def _handler(site: LocalSite) -> type[BaseHTTPRequestHandler]:
