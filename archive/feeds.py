@@ -13,13 +13,15 @@ import json
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from functools import partial
 
 import feedparser
 from bs4 import BeautifulSoup
 
 from archive.categories import KNOWN_CATEGORIES, normalize_category
 from archive.dates import parse_date
-from archive.model import Article, PageJob, ParseError, make_article
+from archive.model import Article, ParseError, make_article
+from archive.page_workers import PageBytes, PagePart
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/"
 _TAG_SEPARATOR = re.compile(r"\s*[,;]\s*")
@@ -52,19 +54,23 @@ def parse_feed(data: bytes) -> list[FeedEntry]:
     return [_entry(number, entry, language) for number, entry in enumerate(parsed.entries, start=1)]
 
 
-def entry_job(entry: FeedEntry, *, label: str, relative_path: str) -> PageJob:
-    """Return the page-parser job for an entry: its text wrapped in a minimal HTML page."""
+def entry_part(entry: FeedEntry, *, path: str, relative_path: str) -> PagePart:
+    """Return an entry for the page parser: its text wrapped in a minimal page, completed by the entry's metadata."""
     page = (
         f'<!DOCTYPE html><html lang="{html.escape(entry.language)}"><head><meta charset="utf-8">'
         f"<title>{html.escape(entry.title)}</title></head>"
         f"<body><article>{entry.content_html}</article></body></html>"
     )
-    return PageJob(
+    job = PageBytes(
         page.encode("utf-8"),
         relative_path=f"{relative_path}#{entry.number}",
-        label=f"{label} entry {entry.number}",
+        origin=f"{path} entry {entry.number}",
         url=entry.link,
+        article_id=entry.link or entry.guid,
+        published=entry.published,
+        path=path,
     )
+    return PagePart(job, partial(entry_article, entry, relative_path=relative_path, path=path))
 
 
 def entry_article(entry: FeedEntry, page: Article, *, relative_path: str, path: str) -> Article:

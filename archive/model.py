@@ -112,16 +112,6 @@ class Skipped:
 
 
 @dataclass(frozen=True)
-class PageJob:
-    """A web page's bytes and what is known of it, for the page parser (a WARC record, a feed entry)."""
-
-    data: bytes
-    relative_path: str  # the fallback id
-    label: str  # what a Skipped names: the file, and the record or entry inside it
-    url: str = ""  # the page's address when its markup names none
-
-
-@dataclass(frozen=True)
 class Duplicate:
     """An article whose text is already indexed under another id."""
 

@@ -12,13 +12,16 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from archive.encoding import decode_bytes
 from archive.jsonl import parse_jsonl
-from archive.model import Article, Duplicate, PageJob, ParseError, Skipped
+from archive.model import Article, Duplicate, ParseError, Skipped
 from archive.tables import TableSettings, parse_table, sniff_delimiter
 from archive.text import parse_text
+
+if TYPE_CHECKING:
+    from archive.page_workers import PagePart
 
 TEXT_EXTENSIONS = frozenset({".txt", ".text", ".md"})
 HTML_EXTENSIONS = frozenset({".html", ".htm", ".xhtml", ".shtml"})
@@ -38,7 +41,8 @@ KIND_LABELS = {
     "untyped": "without extension",
     "other": "other types",
 }
-PageParser = Callable[[PageJob], "Article | Skipped"]
+# Files holding web pages to parse: the page workers read them (see page_parts).
+PAGE_HOLDING_KINDS = frozenset({"feed", "warc"})
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # Files that travel with collections but describe them rather than being articles.
 NOT_ARTICLES = frozenset({"readme", "license", "licence", "copying", "changelog", "provenance", "authors", "notice"})
@@ -167,15 +171,18 @@ def read_articles(
     consumed: Callable[[int], None] | None = None,
     *,
     tables: TableSettings = TableSettings(),
-    parse: PageParser | None = None,
 ) -> Iterator[Article | Skipped | Duplicate]:
     """Yield the articles of one file (many for JSON Lines, tables, feeds, web archives), or why a part is none.
 
-    `parse` turns the pages inside feeds and web archives into articles (the page worker, in a rebuild);
-    without it they are parsed in this process.
+    This process parses every page; a rebuild hands the pages of page_parts to the page workers instead.
     """
-    readers = {"jsonl": _read_jsonl, "table": _read_table, "feed": _read_feed, "warc": _read_web_archive}
-    reader = readers.get(file_kind(source.path))
+    if holds_pages(source):
+        from archive.page_workers import PagePart, read_page  # it imports this module
+
+        for part in page_parts(source, max_bytes, consumed):
+            yield part.article(read_page(part.job, max_bytes)) if isinstance(part, PagePart) else part
+        return
+    reader = {"jsonl": _read_jsonl, "table": _read_table}.get(file_kind(source.path))
     if reader is None:
         try:
             yield read_article(source, max_bytes)
@@ -184,13 +191,20 @@ def read_articles(
         if consumed:
             consumed(source.size)
         return
-    if source.size == 0:
-        yield Skipped(str(source.path), "empty file")
-        return
-    try:
-        yield from reader(source, max_bytes, consumed or _ignore, tables=tables, parse=parse or parse_page)
-    except OSError as error:
-        yield Skipped(str(source.path), _os_reason(error))
+    yield from _read_parts(reader, source, max_bytes, consumed, tables=tables)
+
+
+def holds_pages(source: SourceFile) -> bool:
+    """Tell whether a file holds web pages to parse: a feed's entries, a web archive's records."""
+    return file_kind(source.path) in PAGE_HOLDING_KINDS
+
+
+def page_parts(
+    source: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES, consumed: Callable[[int], None] | None = None
+) -> Iterator[PagePart | Skipped | Duplicate]:
+    """Yield the pages inside a feed or web archive, for the page parser, and why each other part is none."""
+    reader = _read_feed if file_kind(source.path) == "feed" else _read_web_archive
+    yield from _read_parts(reader, source, max_bytes, consumed)
 
 
 def read_sources(
@@ -204,16 +218,17 @@ def read_sources(
             yield from read_articles(found, max_bytes, tables=tables)
 
 
-def parse_page(job: PageJob) -> Article | Skipped:
-    """Parse a page given as bytes into an Article, or a Skipped with the reason it is not one."""
-    from archive.html import parse_html  # trafilatura is slow to import; plain-text runs never need it
-
+def _read_parts(
+    reader: Callable[..., Iterator], source: SourceFile, max_bytes: int, consumed: Callable[[int], None] | None, **options: object
+) -> Iterator:
+    """Yield what a reader of a file of many parts yields, or why the file cannot be read."""
+    if source.size == 0:
+        yield Skipped(str(source.path), "empty file")
+        return
     try:
-        return parse_html(job.data, relative_path=job.relative_path, url=job.url)
-    except ParseError as error:
-        return Skipped(job.label, str(error))
-    except Exception as error:  # a parser bug on one odd page must not cost the whole run
-        return Skipped(job.label, f"could not be parsed ({type(error).__name__})")
+        yield from reader(source, max_bytes, consumed or _ignore, **options)
+    except OSError as error:
+        yield Skipped(str(source.path), _os_reason(error))
 
 
 def _read_jsonl(source: SourceFile, max_bytes: int, consumed: Callable[[int], None], **_: object) -> Iterator[Article | Skipped]:
@@ -246,11 +261,9 @@ def _read_table(
             )
 
 
-def _read_feed(
-    source: SourceFile, max_bytes: int, consumed: Callable[[int], None], *, parse: PageParser, **_: object
-) -> Iterator[Article | Skipped]:
-    """Yield the articles of an RSS, Atom or JSON feed file, each entry's text read by the page parser."""
-    from archive.feeds import entry_article, entry_job, parse_feed  # feedparser is slow to import; few runs need it
+def _read_feed(source: SourceFile, max_bytes: int, consumed: Callable[[int], None]) -> Iterator[PagePart | Skipped]:
+    """Yield the entries of an RSS, Atom or JSON feed file, each a page for the page parser."""
+    from archive.feeds import entry_part, parse_feed  # feedparser is slow to import; few runs need it
 
     path = str(source.path)
     if source.size > max_bytes:
@@ -264,16 +277,15 @@ def _read_feed(
     if not entries:
         yield Skipped(path, "a feed without entries")
     for entry in entries:
-        page = parse(entry_job(entry, label=path, relative_path=source.relative_path))
-        yield page if isinstance(page, Skipped) else entry_article(entry, page, relative_path=source.relative_path, path=path)
+        yield entry_part(entry, path=path, relative_path=source.relative_path)
     consumed(source.size)
 
 
 def _read_web_archive(
-    source: SourceFile, max_bytes: int, consumed: Callable[[int], None], *, parse: PageParser, **_: object
-) -> Iterator[Article | Skipped | Duplicate]:
-    """Yield the articles of a WARC file (or of each WARC inside a WACZ), record by record."""
-    from archive.warc import capture_article, newest_captures, starts_like_warc, warc_captures  # slow to import
+    source: SourceFile, max_bytes: int, consumed: Callable[[int], None]
+) -> Iterator[PagePart | Skipped | Duplicate]:
+    """Yield the captured pages of a WARC file (or of each WARC inside a WACZ), record by record."""
+    from archive.warc import newest_captures, starts_like_warc, warc_captures  # warcio is slow to import
 
     path = str(source.path)
     try:
@@ -287,15 +299,14 @@ def _read_web_archive(
                 newest = newest_captures(stream)
             with opener() as stream:
                 done = 0
-                for item in warc_captures(stream, newest, label=label, relative_path=source.relative_path, max_bytes=max_bytes):
+                captures = warc_captures(
+                    stream, newest, label=label, path=path, relative_path=source.relative_path, max_bytes=max_bytes
+                )
+                for item in captures:
                     position = stream.tell()
                     consumed(position - done)
                     done = position
-                    if isinstance(item, Skipped | Duplicate):
-                        yield item
-                    else:
-                        page = parse(item.job)
-                        yield page if isinstance(page, Skipped) else capture_article(item, page, path)
+                    yield item
                 consumed(size - done)
     except zipfile.BadZipFile as error:
         yield Skipped(path, f"damaged web archive ({error})")

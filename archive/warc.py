@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import io
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from datetime import datetime, timezone
 from typing import BinaryIO
 from urllib.parse import urlsplit
@@ -20,7 +21,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archive.dates import parse_date
-from archive.model import Article, Duplicate, PageJob, ParseError, Skipped
+from archive.model import Duplicate, ParseError, Skipped
+from archive.page_workers import PageBytes, PagePart
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # Records that describe the crawl (warcinfo, request, metadata) or are not web captures (dns:, metadata://)
@@ -29,15 +31,6 @@ PAGE_RECORD_TYPES = frozenset({"response", "resource", "revisit"})
 _SNIFF_BYTES = 1024
 # What warcio and gzip raise on a truncated or garbled archive.
 _DAMAGE = (ArchiveLoadFailed, zlib.error, EOFError, ValueError)
-
-
-@dataclass(frozen=True)
-class Capture:
-    """An HTML page captured in a web archive, ready for the page parser."""
-
-    job: PageJob
-    uri: str
-    captured: datetime | None
 
 
 @dataclass(frozen=True)
@@ -93,9 +86,11 @@ def newest_captures(stream: BinaryIO) -> dict[str, NewestCapture]:
 
 
 def warc_captures(
-    stream: BinaryIO, newest: dict[str, NewestCapture], *, label: str, relative_path: str, max_bytes: int
-) -> Iterator[Capture | Skipped | Duplicate]:
+    stream: BinaryIO, newest: dict[str, NewestCapture], *, label: str, path: str, relative_path: str, max_bytes: int
+) -> Iterator[PagePart | Skipped | Duplicate]:
     """Yield each HTML page captured with status 200 in a WARC stream, and why each other capture is not one.
+
+    `label` names the stream in a Skipped (the file, or a WARC inside a WACZ); `path` is the file the index names.
 
     Only the newest capture of an address is read; an older one is a Duplicate when its payload is the same.
     A damaged archive yields a Skipped for the rest of the file and stops, keeping the pages before it.
@@ -121,33 +116,35 @@ def warc_captures(
             except ParseError as error:
                 yield Skipped(where, str(error))
                 continue
-            job = PageJob(data, relative_path=f"{relative_path}#{uri}", label=where, url=uri)
-            yield Capture(job, uri, _capture_date(record))
+            yield capture_part(data, uri, _capture_date(record), origin=where, path=path, relative_path=relative_path)
     except _DAMAGE:
         # warcio's message quotes the damaged bytes: no use to a person, and unsafe for a terminal.
         yield Skipped(label, f"damaged web archive: what follows record {number + 1:,} could not be read")
 
 
-def capture_article(capture: Capture, article: Article, path: str) -> Article:
-    """Return the parsed page as the archive keeps it: its address as URL and id, its capture date recorded."""
-    return replace(
-        article,
-        id=capture.uri,
-        url=capture.uri,
-        published=article.published or capture.captured,
-        captured=capture.captured,
+def capture_part(
+    data: bytes, uri: str, captured: datetime | None, *, origin: str, path: str, relative_path: str
+) -> PagePart:
+    """Return a captured page for the page parser: its address is its URL and id, its capture date stands in."""
+    job = PageBytes(
+        data,
+        relative_path=f"{relative_path}#{uri}",
+        origin=origin,
+        url=uri,
+        article_id=uri,
+        published=captured,
+        captured=captured,
         path=path,
     )
+    # The captured address stays the article's URL even when the page names another (canonical) one.
+    return PagePart(job, partial(replace, url=uri))
 
 
-def read_capture(
-    data: bytes, parse: Callable[[PageJob], Article | Skipped], *, label: str, path: str, max_bytes: int
-) -> Article | Skipped:
-    """Return the article of a WARC holding one fetched page (as `archive add` writes), or why there is none."""
-    for item in warc_captures(io.BytesIO(data), {}, label=label, relative_path=label, max_bytes=max_bytes):
-        if isinstance(item, Capture):
-            page = parse(item.job)
-            return page if isinstance(page, Skipped) else capture_article(item, page, path)
+def read_capture(data: bytes, *, label: str, path: str, max_bytes: int) -> PagePart | Skipped:
+    """Return the page of a WARC holding one fetched page (as `archive add` writes), or why there is none."""
+    for item in warc_captures(io.BytesIO(data), {}, label=label, path=path, relative_path=label, max_bytes=max_bytes):
+        if isinstance(item, PagePart):
+            return item
         if isinstance(item, Skipped):
             return Skipped(label, item.reason)
     return Skipped(label, "no page in the capture")

@@ -20,7 +20,7 @@ from archive.feeds import entry_links
 from archive.fetching import FEED_TYPES, FetchError, FetchLimits, fetch
 from archive.html import word_count
 from archive.model import Article, ParseError, Skipped
-from archive.pages import DEFAULT_TIME_LIMIT, PageWorker
+from archive.page_workers import DEFAULT_TIME_LIMIT, PagePool
 from archive.sources import resolve_source
 from archive.tables import TableSettings
 from archive.warc import read_capture, write_capture
@@ -88,10 +88,10 @@ def add_pages(
 
     captures = resolve_source(captures)
     candidates: dict[str, _Candidate] = {}
-    with PageWorker(time_limit, limits.max_bytes) as pages:
+    with PagePool(1, time_limit, limits.max_bytes) as pool:
         for url in urls:
             try:
-                candidate = _capture(url, captures, limits, pages)
+                candidate = _capture(url, captures, limits, pool)
             except FetchError as error:
                 tell(NotAdded(url, str(error)))
                 continue
@@ -136,14 +136,15 @@ def capture_name(article_id: str) -> str:
     return f"{host}-{hashlib.sha256(article_id.encode('utf-8')).hexdigest()[:16]}.warc.gz"
 
 
-def _capture(url: str, captures: Path, limits: FetchLimits, pages: PageWorker) -> _Candidate:
+def _capture(url: str, captures: Path, limits: FetchLimits, pool: PagePool) -> _Candidate:
     """Fetch a page and parse its capture; raise FetchError when it cannot be fetched or holds no article text."""
     exchange = fetch(url, limits)
     buffer = io.BytesIO()
     write_capture(buffer, exchange)
     warc = buffer.getvalue()
     path = captures / capture_name(exchange.url)
-    article = read_capture(warc, pages.parse, label=url, path=str(path), max_bytes=limits.max_bytes)
+    page = read_capture(warc, label=url, path=str(path), max_bytes=limits.max_bytes)
+    article = page if isinstance(page, Skipped) else page.article(next(pool.parse([page.job])))
     if isinstance(article, Skipped):
         raise FetchError(article.reason)
     if word_count(article.body) < MIN_ARTICLE_WORDS:

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from index.storage import IndexLocation
+from index.writing import rebuild
 from tests.conftest import SEEDS, shared_data
-from tests.warcs import Record, story, write_warc
+from tests.warcs import FILLER, Record, story, write_warc
 from web import create_app
 
 AG_NEWS_FILES = {
@@ -59,6 +61,37 @@ def test_rebuild_and_update_read_every_kind_mixed_in_one_folder(runner, app, tmp
     assert updated.exit_code == 0, updated.output
     assert f"    {'web archives':<18}{2:>9}{1:>10}" in updated.output, updated.output
     assert "1-1 of 1" in runner.invoke(args=["search", "walrus"]).output
+
+
+def test_pages_inside_archives_and_feeds_keep_the_order_found_between_other_files(tmp_path):
+    """The first of two files with the same article is the one indexed, also when it is a record or an entry."""
+    folder = tmp_path / "sources"
+    folder.mkdir()
+
+    def text(title: str, words: str) -> str:
+        return title + "\n\n" + "\n\n".join(f"{sentence} {words}." for sentence in FILLER)
+
+    (folder / "1.txt").write_text(text("Narwhal sighting", "narwhal"), encoding="utf-8")
+    write_warc(folder / "2.warc.gz", [
+        Record("https://news.example/narwhal", story("Narwhal sighting", "narwhal")),
+        Record("https://news.example/logo.png", b"\x89PNG", content_type="image/png"),
+        Record("https://news.example/tapir", story("Tapir born", "tapir")),
+    ])
+    (folder / "3.txt").write_text(text("Tapir born", "tapir"), encoding="utf-8")
+    paragraphs = "".join(f"&lt;p&gt;{sentence} okapi.&lt;/p&gt;" for sentence in FILLER)
+    (folder / "4.rss").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Zoo</title>'
+        f"<item><title>Okapi moves</title><link>https://zoo.example/okapi</link><description>{paragraphs}</description></item>"
+        "</channel></rss>",
+        encoding="utf-8",
+    )
+    (folder / "5.txt").write_text(text("Okapi moves", "okapi"), encoding="utf-8")
+    location = IndexLocation(tmp_path / "index")
+    summary = rebuild(location, [folder], page_workers=2)
+    assert (summary.indexed, summary.duplicates, len(summary.skipped)) == (3, 3, 1)
+    with location.open().searcher() as searcher:
+        kept = {fields["title"]: Path(fields["path"]).name for fields in searcher.all_stored_fields()}
+    assert kept == {"Narwhal sighting": "1.txt", "Tapir born": "2.warc.gz", "Okapi moves": "4.rss"}
 
 
 @pytest.mark.slow

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
+import os
 import shutil
 import subprocess
+import time
 import tracemalloc
 import zipfile
 from datetime import datetime, timezone
@@ -12,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import archive.html
 from archive.model import Article, Duplicate, Skipped
 from archive.sources import read_sources
 from index.articles import article_from_fields
@@ -162,6 +166,26 @@ def test_a_page_over_the_time_limit_inside_a_warc_is_skipped_and_the_rest_are_re
     summary = rebuild(IndexLocation(tmp_path / "index"), [warc], time_limit=1)
     assert summary.indexed == 2
     assert summary.skipped == (Skipped(f"{warc} https://news.example/nested", "took longer than 1 s to extract"),)
+
+
+def test_the_pages_of_one_archive_are_parsed_on_every_worker_and_kept_in_record_order(tmp_path, monkeypatch):
+    real_parse_html = archive.html.parse_html
+
+    def parse_html(data, **kwargs):
+        time.sleep(0.3 if kwargs["article_id"].endswith("/0") else 0.1)  # the first page finishes last
+        article = real_parse_html(data, **kwargs)
+        return dataclasses.replace(article, title=f"{article.title} by {os.getpid()}")
+
+    monkeypatch.setattr(archive.html, "parse_html", parse_html)  # the workers are forked: they inherit it
+    warc = write_warc(tmp_path / "crawl.warc.gz", [
+        Record(f"https://news.example/{n}", story(f"Story number {n}", f"word{n}")) for n in range(5)
+    ])
+    location = IndexLocation(tmp_path / "index")
+    assert rebuild(location, [warc], page_workers=2).indexed == 5
+    with location.open().searcher() as searcher:
+        titles = [fields["title"] for fields in searcher.all_stored_fields()]  # in the order they were written
+    assert [title.split(" by ")[0] for title in titles] == [f"Story number {n}" for n in range(5)]
+    assert len({title.split(" by ")[1] for title in titles}) == 2
 
 
 def test_update_reads_a_changed_archive_again(tmp_path):
