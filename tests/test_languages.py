@@ -143,6 +143,6 @@ def test_spelling_does_not_correct_a_word_found_in_another_language(languages_in
 def test_an_index_of_the_format_before_languages_is_reported_as_needing_a_rebuild(languages_index, tmp_path):
     location = IndexLocation(tmp_path / "index")
     rebuild(location, [languages_index.root.parent / "sources"])
-    (location.current_generation() / FORMAT_FILE).write_text("news-archive index 2\n", encoding="utf-8")
+    (location.current_generation() / FORMAT_FILE).write_text("news-archive index 3\n", encoding="utf-8")
     with pytest.raises(IndexOutdated, match="Rebuild it with: archive rebuild"):
         LiveIndex(location).snapshot()
