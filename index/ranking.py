@@ -201,7 +201,8 @@ def feedback_scores(snapshot: Snapshot, clauses: Sequence[Clause], first: Sequen
         holding = max(1, *(snapshot.reader.doc_frequency(fieldname, term) for fieldname in search_fields((family,))))
         weights[family, term] = shares[family, term] * _idf(documents, holding)
     scores = np.zeros(snapshot.size, dtype=np.float64)
-    best = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[: settings.feedback_terms]
+    # First results that scored nothing (held only by a stop word of their language) lend no words.
+    best = sorted((item for item in weights.items() if item[1] > 0), key=lambda item: (-item[1], item[0]))[: settings.feedback_terms]
     for (family, term), weight in best:
         found, contributions = snapshot.term_scores.get_or_make(
             (family, term, settings), lambda family=family, term=term: _term_scores(snapshot, family, term, settings)
