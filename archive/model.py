@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from archive.categories import UNCATEGORIZED, CategoryClues, CategoryRules
+from archive.languages import article_language
 from archive.names import escape_undecodable
 
 _WHITESPACE = re.compile(r"\s+")
@@ -29,11 +30,12 @@ class Article:
     authors: tuple[str, ...] = ()
     source: str = ""
     url: str = ""
-    language: str = ""
+    language: str = ""  # a primary language subtag ("fr"), declared or detected; "" when unknown
     tags: tuple[str, ...] = ()
     summary: str = ""
     path: str = ""
     content_hash: str = field(default="", compare=False)
+    captured: datetime | None = None  # when a web archive or `archive add` fetched the page; timezone-aware
     clues: CategoryClues = field(default=CategoryClues(), compare=False, repr=False)  # to decide again by the user's rules
 
     @property
@@ -70,7 +72,9 @@ def make_article(
     tags: tuple[str, ...] | list[str] = (),
     summary: str = "",
 ) -> Article:
-    """Build an Article with its id, hash and category derived consistently; `category` is an explicit label."""
+    """Build an Article with its id, hash, category and language (detected when not declared) derived consistently.
+
+    `category` is an explicit label; without one, the clues decide (archive.categories)."""
     clues = replace(clues, label=category or clues.label, url=clues.url or url)
     decided, origin = CategoryRules().decide(clues)
     title = _WHITESPACE.sub(" ", _CONTROL.sub("", title)).strip()
@@ -85,7 +89,7 @@ def make_article(
         authors=_unique(authors),
         source=_CONTROL.sub("", source).strip(),
         url=url,
-        language=language.strip().lower(),
+        language=article_language(language, title, body),
         tags=_unique(t.strip().lower() for t in tags),
         summary=_CONTROL.sub("", summary).strip(),
         path=relative_path,

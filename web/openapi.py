@@ -112,6 +112,7 @@ def _schemas() -> dict:
         "published": _DATETIME_OR_NULL, "source": {"type": "string"},
         "url": {"type": "string"}, "authors": strings, "score": {"type": "number"},
         "missing": {**strings, "description": "The typed words this article lacks."},
+        "language": {"type": "string", "description": "The article's language as a primary language subtag (fr), or empty when unknown."},
     })
     facet_value = _object({"value": {"type": "string"}, "label": {"type": "string"},
                            "count": {"type": "integer", "minimum": 0}, "selected": {"type": "boolean"}})
@@ -142,6 +143,7 @@ def _schemas() -> dict:
         "category_confidence": _CATEGORY_CONFIDENCE, "published": _DATETIME_OR_NULL,
         "authors": strings, "source": {"type": "string"}, "url": {"type": "string"}, "language": {"type": "string"},
         "tags": strings, "summary": {"type": "string"},
+        "captured": {**_DATETIME_OR_NULL, "description": "When a web archive or `archive add` captured the page."},
         "similar": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
     })
     error = _object({"error": {"type": "string"}, "status": {"type": "integer"}})

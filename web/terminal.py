@@ -11,7 +11,9 @@ import click
 
 from archive.categories import PREDICTED, UNCATEGORIZED, category_label
 from archive.names import escape_undecodable
+from archive.sources import KIND_LABELS
 from index import FILTERS, BuildSummary, CategoryStats, IndexStats, Marked, SearchResult
+from web.presenting import INTERFACE_LANGUAGE, value_label
 
 
 @contextmanager
@@ -50,6 +52,13 @@ def summary_lines(summary: BuildSummary, verbose: bool) -> list[str]:
     lines = [f"{done} the index at {summary.index_path} in {summary.elapsed:.1f} s"]
     lines += [f"  {name:<20}{value:>9,}" for name, value in rows]
     lines += [f"    {count:>6,}  {reason}" for reason, count in sorted(summary.skipped_by_reason.items(), key=lambda item: -item[1])]
+    if summary.files_by_kind:
+        lines.append(f"  {'by kind':<20}{'files':>9}{'indexed':>10}")
+    lines += [
+        f"    {label:<18}{summary.files_by_kind[kind]:>9,}{summary.indexed_by_kind.get(kind, 0):>10,}"
+        for kind, label in KIND_LABELS.items()
+        if kind in summary.files_by_kind
+    ]
     lines.append(f"  {'documents per second':<20}{summary.documents_per_second:>9,.0f}")
     lines.append(f"  {'documents in index':<20}{summary.documents_in_index:>9,}")
     if summary.categorizing_seconds >= 0.1:
@@ -59,6 +68,16 @@ def summary_lines(summary: BuildSummary, verbose: bool) -> list[str]:
     if verbose:
         lines += [f"  skipped {escape_undecodable(skipped.path)}: {skipped.reason}" for skipped in summary.skipped]
     return lines
+
+
+def added_line(address: str, title: str, already: bool) -> str:
+    """Return the line `archive add` prints for a page in the archive: its address there and its title."""
+    return f"{address}  {title}" + ("  (the same text was already in the archive)" if already else "")
+
+
+def not_added_line(url: str, reason: str) -> str:
+    """Return the line `archive add` prints for an address it could not add."""
+    return f"Not added: {url}: {reason}"
 
 
 def nothing_read(sources: Sequence[Path]) -> str:
@@ -87,7 +106,8 @@ def result_lines(result: SearchResult) -> list[str]:
         date = f"{hit.published:%Y-%m-%d}  " if hit.published else ""
         lines.append(f"{number}. " + click.style(hit.title, bold=True))
         category = f"{hit.category} (predicted)" if hit.category_origin == PREDICTED else hit.category
-        lines.append(f"   {date}{category}  {hit.source}  id: {hit.id}".rstrip())
+        language = f"{value_label('language', hit.language)}  " if hit.language not in ("", INTERFACE_LANGUAGE) else ""
+        lines.append(f"   {date}{category}  {language}{hit.source}  id: {hit.id}".rstrip())
         lines.append("   " + bold_marks(hit.snippet))
         if hit.missing:
             lines.append("   missing: " + ", ".join(hit.missing))
@@ -114,8 +134,7 @@ def stats_lines(stats: IndexStats) -> list[str]:
         f"Last build  {stats.built:%Y-%m-%d %H:%M:%S} UTC",
     ]
     for facet in stats.facets:
-        label = category_label if facet.name == "category" else str
-        values = ", ".join(f"{label(value.value)} ({value.count:,})" for value in facet.values) or "none"
+        values = ", ".join(f"{value_label(facet.name, value.value)} ({value.count:,})" for value in facet.values) or "none"
         more = f", and {facet.more:,} more" if facet.more else ""
         lines.append(f"{_plural(FILTERS[facet.name].label):<12}{values}{more}")
     return lines + category_lines(stats.categories)
