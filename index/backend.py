@@ -23,6 +23,10 @@ from index.writing import BuildSummary, rebuild, update
 BACKENDS = ("whoosh", "xapian")
 
 
+class ShardsUnavailable(IndexUnavailable):
+    """No server of some shard answers (or none holds the generation the other shards hold): try again shortly."""
+
+
 @dataclass(frozen=True)
 class ServerHealth:
     """One shard server as a health check found it."""
@@ -137,18 +141,70 @@ class WhooshBackend:
         return str(self.location.root)
 
 
+class UnavailableBackend:
+    """A backend that could not be set up (a wrong setting, missing bindings): every use says why."""
+
+    def __init__(self, name: str, error: IndexUnavailable) -> None:
+        self.name = name
+        self.error = error
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Raise the error that stopped the backend\'s set-up."""
+        raise self.error
+
+    def article(self, key: str, query: str = "") -> ArticlePage | None:
+        """Raise the error that stopped the backend\'s set-up."""
+        raise self.error
+
+    def complete(self, prefix: str) -> list[str]:
+        """Raise the error that stopped the backend\'s set-up."""
+        raise self.error
+
+    def rebuild(self, sources: Sequence[Path], **options) -> BuildSummary:
+        """Raise the error that stopped the backend\'s set-up."""
+        raise self.error
+
+    def update(self, sources: Sequence[Path], **options) -> BuildSummary:
+        """Raise the error that stopped the backend\'s set-up."""
+        raise self.error
+
+    def stats(self) -> IndexStats:
+        """Raise the error that stopped the backend\'s set-up."""
+        raise self.error
+
+    def health(self) -> Health:
+        """Say why the backend cannot answer."""
+        return Health(self.name, False, str(self.error))
+
+    def has_index(self) -> bool:
+        """Say there is an index, so that nothing is built before the setting is fixed."""
+        return True
+
+    def where(self) -> str:
+        """Say why the backend cannot answer."""
+        return str(self.error)
+
+
 def open_backend(kind: str, index_path: Path, topology: Path | str | None = None) -> Backend:
     """Return the configured backend: "whoosh" on index_path, or "xapian" over the shards a topology file lists.
 
-    The Xapian package is imported only when chosen, so a one-machine archive needs neither its
-    bindings nor its servers.
+    A setting that cannot work gives a backend that says why on every use (pages answer 503, commands
+    print it). The Xapian package is imported only when chosen, so a one-machine archive needs neither
+    its bindings nor its servers.
     """
     if kind == "whoosh":
         return WhooshBackend(IndexLocation(Path(index_path)))
-    if kind == "xapian":
-        if not topology:
-            raise IndexUnavailable('BACKEND = "xapian" needs TOPOLOGY, the file listing the shard servers (see the README\'s deployment section)')
+    if kind != "xapian":
+        return UnavailableBackend(str(kind), IndexUnavailable(f"BACKEND must be one of {', '.join(BACKENDS)}, not {kind!r} (in config.py or $ARCHIVE_BACKEND)"))
+    if not topology:
+        message = 'BACKEND = "xapian" needs TOPOLOGY, the file listing the shard servers (in config.py or $ARCHIVE_TOPOLOGY; see the README\'s deployment section)'
+        return UnavailableBackend(kind, IndexUnavailable(message))
+    try:
         from index.xapian import XapianBackend
 
         return XapianBackend.from_topology_file(Path(topology), Path(index_path))
-    raise IndexUnavailable(f"BACKEND must be one of {', '.join(BACKENDS)}, not {kind!r}")
+    except ImportError as error:
+        message = f"The Xapian backend needs Xapian's Python bindings ({error}): pip install 'news-archive[xapian]'"
+        return UnavailableBackend(kind, IndexUnavailable(message))
+    except IndexUnavailable as error:
+        return UnavailableBackend(kind, error)

@@ -20,14 +20,17 @@ from pathlib import Path
 from typing import TypeVar
 
 from index.articles import ArticlePage, complete_word
-from index.backend import Health
+from index.backend import Health, ShardsUnavailable
 from index.searching import SearchRequest, SearchResult
 from index.stats import IndexStats
 from index.writing import BuildSummary
-from index.xapian import articles, searching, writing
-from index.xapian.cluster import CONNECTION_ERRORS, ClusterSnapshot, LiveCluster, ShardsUnavailable
+from index.xapian.articles import article_page
+from index.xapian import servers
+from index.xapian.cluster import CONNECTION_ERRORS, ClusterSnapshot, LiveCluster
+from index.xapian.searching import XapianRanking, search
 from index.xapian.storage import BUILT_KEY, ShardStore, metadata
 from index.xapian.topology import Topology, TopologyError, load_topology
+from index.xapian.writing import rebuild, update
 
 __all__ = ["ShardsUnavailable", "Topology", "TopologyError", "XapianBackend", "load_topology"]
 
@@ -39,7 +42,7 @@ class XapianBackend:
 
     name = "xapian"
 
-    def __init__(self, topology: Topology, store: ShardStore, ranking: searching.XapianRanking = searching.XapianRanking()) -> None:
+    def __init__(self, topology: Topology, store: ShardStore, ranking: XapianRanking = XapianRanking()) -> None:
         self.topology = topology
         self.store = store
         self.ranking = ranking
@@ -57,11 +60,11 @@ class XapianBackend:
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Search every shard at once."""
-        return self._read(lambda snapshot: searching.search(snapshot, request, self.ranking))
+        return self._read(lambda snapshot: search(snapshot, request, self.ranking))
 
     def article(self, key: str, query: str = "") -> ArticlePage | None:
         """Return an article's page."""
-        return self._read(lambda snapshot: articles.article_page(snapshot, key, query, self.ranking))
+        return self._read(lambda snapshot: article_page(snapshot, key, query, self.ranking))
 
     def complete(self, prefix: str) -> list[str]:
         """Complete a word from the archive's vocabulary."""
@@ -69,11 +72,11 @@ class XapianBackend:
 
     def rebuild(self, sources: Sequence[Path], **options) -> BuildSummary:
         """Write a new generation of every shard and switch the shards to it."""
-        return writing.rebuild(self.store, self.shards, sources, **options)
+        return rebuild(self.store, self.shards, sources, **options)
 
     def update(self, sources: Sequence[Path], **options) -> BuildSummary:
         """Change the live shards: new and changed files added to their shards, deleted ones removed."""
-        return writing.update(self.store, self.shards, sources, **options)
+        return update(self.store, self.shards, sources, **options)
 
     def stats(self) -> IndexStats:
         """Return the live generation's figures (the size is the master copy's, when this machine holds it)."""
@@ -99,6 +102,18 @@ class XapianBackend:
     def where(self) -> str:
         """Return the topology and the master copy's folder."""
         return f"{self.topology.describe()}, master copy at {self.store.root}"
+
+    def start_servers(self) -> list[str]:
+        """Start the topology's servers on this machine (a local cluster); return what each process is."""
+        return [f"{process.role} (pid {process.pid})" for process in servers.start(self.topology, self.store)]
+
+    def stop_servers(self) -> list[str]:
+        """Stop the local cluster's processes; return what each was."""
+        return [f"{process.role} (pid {process.pid})" for process in servers.stop(self.store)]
+
+    def server_commands(self) -> list[str]:
+        """Return the command line of every process of a local cluster (to run them by hand or under a service manager)."""
+        return [" ".join(command) for _, command in servers.commands(self.topology, self.store)]
 
     def _read(self, action: Callable[[ClusterSnapshot], Answer]) -> Answer:
         """Run a read on the live snapshot; when a server drops out mid-way, reconnect (to a replica) and run it again."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import xapian
 
-from index.backend import Health, ServerHealth, ShardHealth
+from index.backend import Health, ServerHealth, ShardHealth, ShardsUnavailable
 from index.querying import QueryParser
 from index.schema import build_schema
 from index.spelling import Vocabulary
@@ -33,10 +33,6 @@ RETIRE_AFTER_SECONDS = 120
 MAX_EXPANSION = 2_000
 # Errors that mean a connection (or the generation it read) is gone: reconnect and try again.
 CONNECTION_ERRORS = (xapian.NetworkError, xapian.DatabaseModifiedError, xapian.DatabaseOpeningError, xapian.DatabaseCorruptError)
-
-
-class ShardsUnavailable(IndexUnavailable):
-    """No server of some shard answers (or none holds the generation the others hold)."""
 
 
 @dataclass(frozen=True)

@@ -97,10 +97,11 @@ def start(topology: Topology, store: ShardStore) -> list[Process]:
         for role, command in commands(topology, store):
             if command[0] == "xapian-replicate":
                 _copy_once(command, role)
-            processes.append(_spawn(role, command, logs))
+            started = _spawn(command, logs / (role.replace(" ", "-").replace(":", "-") + ".log"))
+            processes.append(Process(started.pid, role, tuple(command)))
             _save(store, processes)
             if command[0] != "xapian-replicate":
-                _wait_until_listening(processes[-1], _address(command))
+                _wait_until_listening(started, role, _address(command))
     except BaseException:
         stop_processes(processes)
         _save(store, [])
@@ -173,12 +174,10 @@ def _copy_once(command: list[str], role: str) -> None:
         time.sleep(0.1)
 
 
-def _spawn(role: str, command: list[str], logs: Path) -> Process:
+def _spawn(command: list[str], log: Path) -> subprocess.Popen:
     """Start one process in its own session, its output in a log file."""
-    log = logs / (role.replace(" ", "-").replace(":", "-") + ".log")
     with open(log, "ab") as output:
-        started = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output, stderr=output, start_new_session=True)
-    return Process(started.pid, role, tuple(command))
+        return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output, stderr=output, start_new_session=True)
 
 
 def _address(command: list[str]) -> Server:
@@ -186,18 +185,18 @@ def _address(command: list[str]) -> Server:
     return Server(command[command.index("--interface") + 1], int(command[command.index("--port") + 1]))
 
 
-def _wait_until_listening(process: Process, server: Server) -> None:
+def _wait_until_listening(process: subprocess.Popen, role: str, server: Server) -> None:
     """Wait until a server accepts connections; raise ClusterError if it exits or takes too long."""
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
-        if not _is_ours(process):
-            raise ClusterError(f"The {process.role} exited at once: is the port taken? (its log is in the index folder's {LOGS_FOLDER}/)")
+        if process.poll() is not None:
+            raise ClusterError(f"The {role} exited at once: is the port taken? (its log is in the index folder's {LOGS_FOLDER}/)")
         try:
             with socket.create_connection((server.host, server.port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.05)
-    raise ClusterError(f"The {process.role} did not start listening within {START_SECONDS} s")
+    raise ClusterError(f"The {role} did not start listening within {START_SECONDS} s")
 
 
 def _is_ours(process: Process) -> bool:
