@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
+import math
+
 import xapian
 
 from index.articles import SIMILAR_ARTICLES, ArticlePage, article_from_fields
 from index.highlight import mark_text
 from index.searching import hit_from_fields
 from index.xapian.cluster import ClusterSnapshot
-from index.xapian.documents import KEY_PREFIX, SEQUENCE_SLOT, stored_fields
+from index.deadline import Deadline
+from index.xapian.documents import KEY_PREFIX, stored_fields
 from index.xapian.querying import highlighted_terms
-from index.xapian.searching import XapianRanking
+from index.xapian.searching import XapianRanking, ranked
 
-# The words of an article that stand out (Xapian's expansion set) that make the query for similar ones.
+# The words that stand out in an article (Bo1, as Whoosh's more_like weighs them) that make the query for similar ones.
 SIMILAR_TERMS = 12
-
-
-class _Words(xapian.ExpandDecider):
-    """Keeps the words of the text (filter terms, which start with a capital letter, are left out)."""
-
-    def __call__(self, term: bytes) -> bool:
-        return not term[:1].isupper()
 
 
 def article_page(snapshot: ClusterSnapshot, key: str, query: str = "", ranking: XapianRanking = XapianRanking()) -> ArticlePage | None:
@@ -41,17 +37,23 @@ def article_page(snapshot: ClusterSnapshot, key: str, query: str = "", ranking: 
 
 
 def _similar(snapshot: ClusterSnapshot, docid: int, ranking: XapianRanking):
-    """Return the articles ranked best for the words that stand out in this one (Xapian's relevance feedback)."""
-    enquire = xapian.Enquire(snapshot.database)
-    relevant = xapian.RSet()
-    relevant.add_document(docid)
-    expansion = enquire.get_eset(SIMILAR_TERMS, relevant, _Words())
-    words = [xapian.Query(item.term) for item in expansion]
+    """Return the articles ranked best for the words that stand out in this one.
+
+    The words are chosen here from the article's own terms and the whole archive's frequencies (Xapian's
+    expansion set over remote shards depends on how the archive is split), so every layout agrees.
+    """
+    database = snapshot.database
+    documents = max(database.get_doccount(), 1)
+    weights = {}
+    for item in database.get_document(docid).termlist():
+        term = item.term.decode("utf-8", "surrogatepass")
+        if term[:1].isupper() or not term:  # filter terms, not words
+            continue
+        frequency = database.get_collection_freq(item.term) / documents
+        weights[term] = item.wdf * math.log2((1 + frequency) / frequency) + math.log2(1 + frequency)
+    words = sorted(weights, key=lambda term: (-weights[term], term))[:SIMILAR_TERMS]
     if not words:
         return ()
-    enquire.set_query(xapian.Query(xapian.Query.OP_OR, words))
-    enquire.set_weighting_scheme(ranking.weight())
-    enquire.set_sort_by_relevance_then_value(SEQUENCE_SLOT, False)
-    found = enquire.get_mset(0, SIMILAR_ARTICLES + 1)
-    found.fetch()
-    return tuple(hit_from_fields(stored_fields(item.document), item.weight) for item in found if item.docid != docid)[:SIMILAR_ARTICLES]
+    query = xapian.Query(xapian.Query.OP_OR, [xapian.Query(word) for word in words])
+    found = ranked(snapshot, query, 0, SIMILAR_ARTICLES + 1, "relevance", ranking, Deadline(float("inf")))
+    return tuple(hit_from_fields(fields, score) for number, score, fields in found if number != docid)[:SIMILAR_ARTICLES]

@@ -268,10 +268,9 @@ def _server_health(shard: Shard, server: Server) -> ServerHealth:
 def _reason(error: Exception) -> str:
     """Return a failure to connect in a few words."""
     if isinstance(error, xapian.Error):
-        message = error.get_msg()
-        context = error.get_context()
         detail = error.get_error_string()
-        return "; ".join(part for part in (message, detail) if part) or context or type(error).__name__
+        detail = detail.decode("utf-8", "replace") if isinstance(detail, bytes) else detail
+        return f"{error.get_msg()} ({detail})" if detail else error.get_msg()
     return str(error)
 
 

@@ -39,6 +39,9 @@ from index.xapian.documents import (
 from index.xapian.querying import all_of, any_of, clause_query, highlighted_terms, values_filter
 
 Query = xapian.Query
+# Each shard sums a document's term weights in the order its own query plan chose, so two layouts can give scores a
+# unit in the last place apart: scores are rounded to this many decimals, and equal ones keep the indexing order.
+SCORE_DIGITS = 9
 
 
 @dataclass(frozen=True)
@@ -247,11 +250,11 @@ def _page_of_hits(
     start, end = (page - 1) * per_page, page * per_page
     items = []
     if start < every_word:
-        items += _ranked(snapshot, every_final, start, min(end, every_word) - start, sort, ranking, deadline)
+        items += ranked(snapshot, every_final, start, min(end, every_word) - start, sort, ranking, deadline)
     lacking = []
     if end > every_word:
         rest = Query(Query.OP_AND_NOT, final, every_final)
-        lacking = _ranked(snapshot, rest, max(start - every_word, 0), end - max(start, every_word), sort, ranking, deadline)
+        lacking = ranked(snapshot, rest, max(start - every_word, 0), end - max(start, every_word), sort, ranking, deadline)
     missing = _missing_clauses(snapshot, plan, lacking)
     terms = highlighted_terms(parsed, snapshot.words) if with_snippets else frozenset()
     hits = []
@@ -262,7 +265,7 @@ def _page_of_hits(
     return tuple(hits)
 
 
-def _ranked(
+def ranked(
     snapshot: ClusterSnapshot, query: Query, offset: int, count: int, sort: str, ranking: XapianRanking, deadline: Deadline
 ) -> list[tuple[int, float, dict]]:
     """Return (docid, score, stored fields) of the ranked (or date-sorted) matches from offset on; equal ones in indexing order."""
@@ -274,8 +277,12 @@ def _ranked(
     else:
         enquire.set_sort_by_value_then_relevance(NEWEST_SLOT if sort == "newest" else OLDEST_SLOT, sort == "newest")
     found = enquire.get_mset(offset, count)
-    found.fetch()
-    return [(item.docid, item.weight, stored_fields(item.document)) for item in found]
+    if offset == 0:
+        found.fetch()  # all documents in one round trip per shard (the bindings' fetch() crashes on an MSet from a later offset)
+    ranked = [(item.docid, round(item.weight, SCORE_DIGITS), stored_fields(item.document), item.document.get_value(SEQUENCE_SLOT)) for item in found]
+    if sort == "relevance":
+        ranked.sort(key=lambda item: (-item[1], item[3]))
+    return [item[:3] for item in ranked]
 
 
 def _missing_clauses(snapshot: ClusterSnapshot, plan: Plan, lacking: list[tuple[int, float, dict]]) -> dict[int, tuple[int, ...]]:

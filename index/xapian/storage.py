@@ -96,6 +96,10 @@ class ShardStore:
             return None
         return text[1] if len(text) == 2 else None
 
+    def live_folders(self, shards: int) -> list[Path]:
+        """Return the folders of the live shard databases (what an update writes into)."""
+        return [self.shard_folder(number) / name for number, name in enumerate(map(self.live_generation, range(shards))) if name]
+
     def publish(self, folders: list[Path]) -> None:
         """Point each shard's stub at its new generation (each an atomic rename), then remove generations no one reads."""
         for number, folder in enumerate(folders):

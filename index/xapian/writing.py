@@ -121,7 +121,7 @@ def update(
         if changed_files or removed:
             needed = bytes_needed(changed_files)
             with write_failures_reported(location, "update", needed):
-                writers = [stack.enter_context(_writable(stub, xapian.DB_OPEN)) for stub in stubs]
+                writers = [stack.enter_context(_writable(folder, xapian.DB_OPEN)) for folder in store.live_folders(shards)]
                 for writer in writers:
                     writer.begin_transaction()
                 for path in removed:
