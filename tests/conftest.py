@@ -258,26 +258,15 @@ def require_xapian() -> None:
         pytest.skip(message)
 
 
-def write_topology(folder: Path, shards: int, replicas: int = 0) -> Path:
-    """Write a topology file of shards on free loopback ports, each with replicas; return it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    lines = [f'replication = "127.0.0.1:{_free_port()}"']
-    for _ in range(shards):
-        servers = ", ".join(f'"127.0.0.1:{_free_port()}"' for _ in range(1 + replicas))
-        lines += ["[[shards]]", f"servers = [{servers}]"]
-    topology = folder / "cluster.toml"
-    topology.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return topology
-
-
 @contextmanager
 def xapian_cluster(folder: Path, sources: Sequence[Path], shards: int, replicas: int = 0) -> Iterator:
     """Build a Xapian archive of the sources, start its servers (real xapian-tcpsrv processes on the loopback),
     yield its backend, and stop the servers by their pids."""
     require_xapian()
     from index import open_backend
+    from index.xapian.topology import write_local_topology
 
-    backend = open_backend("xapian", folder / "index", write_topology(folder, shards, replicas))
+    backend = open_backend("xapian", folder / "index", write_local_topology(folder / "cluster.toml", shards, replicas))
     backend.rebuild(sources)
     backend.start_servers()
     try:

@@ -107,3 +107,21 @@ def is_private(host: str) -> bool:
         if parsed.is_unspecified or not (parsed.is_loopback or parsed.is_private) or parsed.is_global:
             return False
     return bool(addresses)
+
+
+def write_local_topology(path: Path, shards: int, replicas: int = 0) -> Path:
+    """Write a topology of shards (each with replicas) on free ports of the loopback, for tests and benchmarks; return its path."""
+    lines = [f'replication = "127.0.0.1:{_free_port()}"']
+    for _ in range(shards):
+        servers = ", ".join(f'"127.0.0.1:{_free_port()}"' for _ in range(1 + replicas))
+        lines += ["", "[[shards]]", f"servers = [{servers}]"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _free_port() -> int:
+    """Return a TCP port of the loopback that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
