@@ -317,3 +317,47 @@ def test_a_wrong_setting_says_what_to_fix_on_every_page_and_command(tmp_path):
         assert app.test_client().get("/?q=peace").status_code == 503
         printed = app.test_cli_runner().invoke(args=["stats"])
         assert printed.exit_code == 1 and said in printed.output
+
+
+def test_a_shard_can_be_read_through_a_piped_server_such_as_xapian_progsrv_over_ssh(tmp_path, odd_sources):
+    require_xapian()
+    topology = tmp_path / "cluster.toml"
+    stubs = [tmp_path / "index" / f"shard-{number}" / "live" for number in range(2)]
+    topology.write_text("".join(f'[[shards]]\nservers = ["pipe:xapian-progsrv {stub}"]\n' for stub in stubs), encoding="utf-8")
+    backend = open_backend("xapian", tmp_path / "index", topology)
+    backend.rebuild(odd_sources)
+    assert backend.search(SearchRequest(query="peace")).total == WhooshBackend(_whoosh_of(tmp_path, odd_sources)).search(SearchRequest(query="peace")).total
+    assert backend.start_servers() == []  # nothing to start: each connection runs its own xapian-progsrv
+    assert backend.health().ready
+
+
+def _whoosh_of(folder: Path, sources) -> IndexLocation:
+    """Return a Whoosh index of the sources."""
+    location = IndexLocation(folder / "whoosh")
+    WhooshBackend(location).rebuild(sources)
+    return location
+
+
+def test_a_xapian_rebuild_that_runs_out_of_space_says_so_and_leaves_the_live_generation(tmp_path, odd_sources, bbc_news):
+    require_xapian()
+    from tests.full_disk import mount_tmpfs, unmount
+
+    try:
+        disk = mount_tmpfs(tmp_path / "disk", 4)
+    except PermissionError as error:
+        pytest.skip(f"a tmpfs cannot be mounted here ({error}); this test needs root, as CI has")
+    try:
+        topology = tmp_path / "cluster.toml"
+        topology.write_text('[[shards]]\nservers = ["127.0.0.1:1"]\n[[shards]]\nservers = ["127.0.0.1:2"]\n', encoding="utf-8")
+        app = create_app({"TESTING": True, "BACKEND": "xapian", "TOPOLOGY": str(topology), "INDEX_PATH": str(disk / "index")})
+        runner = app.test_cli_runner()
+        assert runner.invoke(args=["rebuild", *map(str, odd_sources)]).exit_code == 0
+        live = [(disk / "index" / f"shard-{number}" / "live").read_text() for number in range(2)]
+        failed = runner.invoke(args=["rebuild", "--force", str(bbc_news)])
+        assert failed.exit_code == 1 and "Traceback" not in failed.output
+        assert "archive rebuild failed: no space is left on the device" in failed.output
+        assert "previous index is still live" in failed.output
+        assert [(disk / "index" / f"shard-{number}" / "live").read_text() for number in range(2)] == live
+        assert {path.name for path in (disk / "index" / "shard-0").iterdir()} == {"live", live[0].split()[1]}
+    finally:
+        unmount(disk)

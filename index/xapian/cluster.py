@@ -9,6 +9,7 @@ readers keep the generation they have (or take the newest one every shard can se
 
 from __future__ import annotations
 
+import shlex
 import threading
 import time
 from dataclasses import dataclass
@@ -247,7 +248,11 @@ def _check_layout(topology: Topology, chosen: list[Connection]) -> None:
 
 def _connect(number: int, server: Server) -> Connection:
     """Open a connection to a shard server and read which generation it serves."""
-    database = xapian.remote_open(server.host, server.port, TIMEOUT_MS, CONNECT_TIMEOUT_MS)
+    if server.program:
+        program, *arguments = shlex.split(server.program)
+        database = xapian.remote_open(program, " ".join(arguments), TIMEOUT_MS)  # Xapian splits the arguments at spaces
+    else:
+        database = xapian.remote_open(server.host, server.port, TIMEOUT_MS, CONNECT_TIMEOUT_MS)
     if metadata(database, FORMAT_KEY) != FORMAT:
         database.close()
         raise ShardsUnavailable(f"{server} serves no archive index (or one of another version)")

@@ -57,14 +57,17 @@ def commands(topology: Topology, store: ShardStore) -> list[tuple[str, list[str]
     """
     started: list[tuple[str, list[str]]] = []
     replication = topology.replication
-    if any(len(shard.servers) > 1 for shard in topology.shards):
+    if any(not server.program for shard in topology.shards for server in shard.servers[1:]):
         if replication is None:
             raise ClusterError('The topology lists replicas but no replication address: add replication = "127.0.0.1:PORT" to start them locally')
         started.append(("replication", ["xapian-replicate-server", "--interface", replication.host, "--port", str(replication.port), str(store.root)]))
     for shard in topology.shards:
         first, *replicas = shard.servers
-        started.append((f"shard {shard.number + 1} server {first}", _tcpsrv(first, store.stub(shard.number))))
+        if not first.program:  # a piped server is started by each connection, not here
+            started.append((f"shard {shard.number + 1} server {first}", _tcpsrv(first, store.stub(shard.number))))
         for number, server in enumerate(replicas, start=1):
+            if server.program:
+                continue
             folder = replica_folder(store, shard.number, number)
             copier = _replicate(replication, store, shard.number, folder)
             started.append((f"shard {shard.number + 1} replica {number} copier", copier))
@@ -77,7 +80,8 @@ def start(topology: Topology, store: ShardStore) -> list[Process]:
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if missing:
         raise ClusterError(f"{', '.join(missing)} not found: install Debian's xapian-tools (apt-get install xapian-tools)")
-    addresses = [server for shard in topology.shards for server in shard.servers] + ([topology.replication] if topology.replication else [])
+    addresses = [server for shard in topology.shards for server in shard.servers if not server.program]
+    addresses += [topology.replication] if topology.replication else []
     public = [str(server) for server in addresses if not is_private(server.host)]
     if public:
         raise ClusterError(

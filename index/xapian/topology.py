@@ -7,7 +7,10 @@
     servers = ["127.0.0.1:7001", "127.0.0.1:7011"]   # the first is asked first; the others are its replicas
 
     [[shards]]
-    servers = ["127.0.0.1:7002", "127.0.0.1:7012"]
+    servers = ["127.0.0.1:7002", "pipe:ssh -T shards.example.org xapian-progsrv /srv/xapian/shard-1"]
+
+A server is "host:port" (a xapian-tcpsrv) or "pipe:COMMAND" (a program that speaks Xapian's remote
+protocol on its standard input and output, such as xapian-progsrv run over ssh, started for each connection).
 """
 
 from __future__ import annotations
@@ -27,12 +30,15 @@ class TopologyError(IndexUnavailable):
 
 @dataclass(frozen=True)
 class Server:
-    """One xapian-tcpsrv (or xapian-replicate-server) address."""
+    """One xapian-tcpsrv (or xapian-replicate-server) address, or the command line of a piped server."""
 
     host: str
     port: int
+    program: str = ""  # "xapian-progsrv ..." (often behind ssh) instead of an address
 
     def __str__(self) -> str:
+        if self.program:
+            return f"pipe:{self.program}"
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
@@ -86,9 +92,13 @@ def parse_topology(data: dict, path: Path | None = None) -> Topology:
 
 
 def parse_address(text: object, where: str = "the topology") -> Server:
-    """Read "host:port" (or "[v6 address]:port")."""
+    """Read "host:port" (or "[v6 address]:port"), or "pipe:COMMAND"."""
     if not isinstance(text, str):
         raise TopologyError(f"{where}: {text!r} is not an address like \"10.0.0.5:7001\"")
+    if text.startswith("pipe:"):
+        if not text[len("pipe:"):].strip():
+            raise TopologyError(f"{where}: {text!r} names no program, as in \"pipe:ssh -T host xapian-progsrv /srv/xapian/shard-0\"")
+        return Server("", 0, text[len("pipe:"):].strip())
     host, _, port = text.strip().rpartition(":")
     host = host.strip("[]")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:

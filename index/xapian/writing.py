@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import ExitStack
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import xapian
@@ -19,7 +19,7 @@ from archive.pages import DEFAULT_TIME_LIMIT
 from archive.sources import DEFAULT_MAX_BYTES, SourceFile, find_files, resolve_source
 from index.analysis import text_analyzer
 from index.schema import path_term, url_key
-from index.space import bytes_needed, require_space, write_failures_reported
+from index.space import NO_ROOM, NOT_WRITABLE, IndexWriteFailed, bytes_needed, free_bytes, require_space, write_failure_message, write_failures_reported
 from index.spelling import count_words
 from index.storage import IndexUnavailable, IndexUnreadable
 from index.writing import BuildSummary, Progress, _add_all  # the reading pipeline both backends share
@@ -59,7 +59,12 @@ def rebuild(
         needed = bytes_needed(files)
         if not force:
             require_space(location, "rebuild", needed)
-        with write_failures_reported(location, "rebuild", needed), store.new_generation(shards) as (generation, folders), ExitStack() as stack:
+        with (
+            write_failures_reported(location, "rebuild", needed),
+            _xapian_failures_reported(store, "rebuild", needed),
+            store.new_generation(shards) as (generation, folders),
+            ExitStack() as stack,
+        ):
             writers = [stack.enter_context(_writable(folder, xapian.DB_CREATE)) for folder in folders]
             words: Counter = Counter()
             added = _Adder(writers, 0)
@@ -120,7 +125,7 @@ def update(
         skipped = [item for item in changed if not isinstance(item, SourceFile)]
         if changed_files or removed:
             needed = bytes_needed(changed_files)
-            with write_failures_reported(location, "update", needed):
+            with write_failures_reported(location, "update", needed), _xapian_failures_reported(store, "update", needed):
                 writers = [stack.enter_context(_writable(folder, xapian.DB_OPEN)) for folder in store.live_folders(shards)]
                 for writer in writers:
                     writer.begin_transaction()
@@ -140,6 +145,22 @@ def update(
             reader.close()
         stack.close()
         return _summary("update", store, shards, found, counts, skipped, started, True)
+
+
+@contextmanager
+def _xapian_failures_reported(store: ShardStore, command: str, needed: int | None = None) -> Iterator[None]:
+    """Turn Xapian's own write errors (it reports a full or read-only disk as a DatabaseError) into the archive's messages."""
+    try:
+        yield
+    except xapian.Error as error:
+        detail = error.get_error_string()
+        message = f"{error.get_msg()} ({detail.decode('utf-8', 'replace') if isinstance(detail, bytes) else detail})" if detail else error.get_msg()
+        live = store.has_generations()
+        for code in (*NO_ROOM, *NOT_WRITABLE):
+            if os.strerror(code) in message:
+                reason = NO_ROOM.get(code) or NOT_WRITABLE[code]
+                raise IndexWriteFailed(write_failure_message(command, store.root, reason, free_bytes(store.root), needed, live)) from None
+        raise IndexUnreadable(f"archive {command} failed: Xapian says {message}. The previous index is still live. Rebuild it with: archive rebuild") from None
 
 
 class _Adder:
