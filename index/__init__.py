@@ -1,4 +1,4 @@
-"""Everything Whoosh: the schema, building and updating the index, searching and facets.
+"""The archive's index: the schema, building and updating it, searching and facets, on Whoosh (or on Xapian shards).
 
 The names below are what the web pages and the command line use; `web/` imports nothing else from here.
 

@@ -361,3 +361,37 @@ def test_a_xapian_rebuild_that_runs_out_of_space_says_so_and_leaves_the_live_gen
         assert {path.name for path in (disk / "index" / "shard-0").iterdir()} == {"live", live[0].split()[1]}
     finally:
         unmount(disk)
+
+
+def test_archive_serve_answers_from_the_shards_and_shards_start_status_stop_run_a_local_cluster(tmp_path, odd_sources):
+    require_xapian()
+    import urllib.request
+
+    from index.xapian.topology import write_local_topology
+    from tests.conftest import running_archive
+
+    topology = write_local_topology(tmp_path / "cluster.toml", shards=2, replicas=1)
+    environment = {"ARCHIVE_BACKEND": "xapian", "ARCHIVE_TOPOLOGY": str(topology), "ARCHIVE_INDEX": str(tmp_path / "index")}
+    app = create_app({"TESTING": True, "BACKEND": "xapian", "TOPOLOGY": str(topology), "INDEX_PATH": str(tmp_path / "index")})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["shards", "start"]).output.startswith("Error: No index for shard 1")
+    assert runner.invoke(args=["rebuild", *map(str, odd_sources)]).exit_code == 0
+    started = runner.invoke(args=["shards", "start"])
+    try:
+        assert started.exit_code == 0 and started.output.count("Started") == 7, started.output
+        with running_archive(tmp_path / "index", env=environment) as archive:
+            page = urllib.request.urlopen(f"{archive.url}/?q=peace+talks").read().decode("utf-8")
+            assert "<mark>peace talks</mark>" in page.lower()
+            assert json_total(urllib.request.urlopen(f"{archive.url}/api/search?q=peace").read()) > 0
+    finally:
+        stopped = runner.invoke(args=["shards", "stop"])
+    assert stopped.output.count("Stopped") == 7
+    down = runner.invoke(args=["shards", "status"])
+    assert down.exit_code == 1 and down.output.count("not answering") == 4 and "Not ready" in down.output
+
+
+def json_total(body: bytes) -> int:
+    """Return the total of a JSON search result."""
+    import json
+
+    return json.loads(body)["total"]

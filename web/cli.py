@@ -171,7 +171,8 @@ def serve_command(host: str, port: int, threads: int) -> None:
 
 
 @click.group("shards", short_help="Run and check the Xapian shard servers.")
-def shards_command() -> None:
+@index_option
+def shards_command(index_path: Path | None) -> None:
     """Run the shard servers of a Xapian archive on this machine, or check every server the topology lists.
 
     For BACKEND = "xapian": the servers listen only on the loopback or a private network (they have no
@@ -181,20 +182,18 @@ def shards_command() -> None:
 
 @shards_command.command("start", short_help="Start the topology's servers on this machine.")
 @with_appcontext
-@index_option
-def shards_start_command(index_path: Path | None) -> None:
+def shards_start_command() -> None:
     """Start xapian-tcpsrv for each shard server (and xapian-replicate for each replica) on this machine."""
-    backend = _xapian(index_path)
+    backend = _xapian()
     _echo([f"Started {process}" for process in _answer(backend.start_servers)])
     _echo(terminal.health_lines(backend.health()))
 
 
 @shards_command.command("status", short_help="Say what each shard server serves.")
 @with_appcontext
-@index_option
-def shards_status_command(index_path: Path | None) -> None:
+def shards_status_command() -> None:
     """Ask every server of every shard what it serves; exit 1 when the archive cannot answer."""
-    health = _xapian(index_path).health()
+    health = _xapian().health()
     _echo(terminal.health_lines(health))
     if not health.ready:
         raise SystemExit(1)
@@ -202,19 +201,17 @@ def shards_status_command(index_path: Path | None) -> None:
 
 @shards_command.command("stop", short_help="Stop the servers `archive shards start` started.")
 @with_appcontext
-@index_option
-def shards_stop_command(index_path: Path | None) -> None:
+def shards_stop_command() -> None:
     """Stop the local cluster's processes (by the pids it recorded)."""
-    stopped = _xapian(index_path).stop_servers()
+    stopped = _xapian().stop_servers()
     _echo([f"Stopped {process}" for process in stopped] or ["No shard server of this index was running."])
 
 
 @shards_command.command("commands", short_help="Print the command lines of a local cluster.")
 @with_appcontext
-@index_option
-def shards_commands_command(index_path: Path | None) -> None:
+def shards_commands_command() -> None:
     """Print the xapian-tcpsrv, xapian-replicate-server and xapian-replicate command lines `start` runs."""
-    _echo(_answer(_xapian(index_path).server_commands))
+    _echo(_answer(_xapian().server_commands))
 
 
 COMMANDS = (serve_command, rebuild_command, update_command, search_command, stats_command, shards_command)
@@ -281,13 +278,12 @@ def _sources(sources: tuple[Path, ...]) -> list[Path]:
     return list(sources) or [Path(source) for source in current_app.config["SOURCES"]]
 
 
-def _xapian(index_path: Path | None):
-    """Return the Xapian backend, or stop saying how to choose it."""
-    backend = _backend(index_path)
+def _xapian():
+    """Return the Xapian backend (on the folder `archive shards --index` names), or stop saying how to choose it."""
+    backend = _backend(click.get_current_context().parent.params.get("index_path"))
     if backend.name != "xapian":
         raise click.ClickException('archive shards is for BACKEND = "xapian" (set BACKEND and TOPOLOGY in config.py, or $ARCHIVE_BACKEND and $ARCHIVE_TOPOLOGY)')
-    if not hasattr(backend, "start_servers"):
-        backend.health()
+    if not hasattr(backend, "start_servers"):  # a setting that cannot work: say which
         raise click.ClickException(backend.where())
     return backend
 

@@ -25,7 +25,7 @@ from index.searching import SearchRequest, SearchResult
 from index.stats import IndexStats
 from index.writing import BuildSummary
 from index.xapian.articles import article_page
-from index.xapian import servers
+from index.xapian.servers import commands, start, stop
 from index.xapian.cluster import CONNECTION_ERRORS, ClusterSnapshot, LiveCluster
 from index.xapian.searching import XapianRanking, search
 from index.xapian.storage import BUILT_KEY, ShardStore, metadata
@@ -105,15 +105,15 @@ class XapianBackend:
 
     def start_servers(self) -> list[str]:
         """Start the topology's servers on this machine (a local cluster); return what each process is."""
-        return [f"{process.role} (pid {process.pid})" for process in servers.start(self.topology, self.store)]
+        return [f"{process.role} (pid {process.pid})" for process in start(self.topology, self.store)]
 
     def stop_servers(self) -> list[str]:
         """Stop the local cluster's processes; return what each was."""
-        return [f"{process.role} (pid {process.pid})" for process in servers.stop(self.store)]
+        return [f"{process.role} (pid {process.pid})" for process in stop(self.store)]
 
     def server_commands(self) -> list[str]:
         """Return the command line of every process of a local cluster (to run them by hand or under a service manager)."""
-        return [" ".join(command) for _, command in servers.commands(self.topology, self.store)]
+        return [" ".join(command) for _, command in commands(self.topology, self.store)]
 
     def _read(self, action: Callable[[ClusterSnapshot], Answer]) -> Answer:
         """Run a read on the live snapshot; when a server drops out mid-way, reconnect (to a replica) and run it again."""
