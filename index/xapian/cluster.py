@@ -126,7 +126,12 @@ class LiveCluster:
             self._checked = now
             if current is not None and current.preferred and self._generation_unchanged(current):
                 return current
-            return self._replace(open_snapshot(self.topology))
+            try:
+                return self._replace(open_snapshot(self.topology))
+            except ShardsUnavailable:
+                if current is None:
+                    raise
+                return current  # its connections may well still answer; a search that finds them gone reconnects
 
     def reconnect(self, failed: ClusterSnapshot) -> ClusterSnapshot:
         """Return a new snapshot after a search on `failed` lost a connection (a server died or timed out)."""
@@ -140,10 +145,11 @@ class LiveCluster:
         """Ask every server of every shard what it serves."""
         shards = tuple(ShardHealth(shard.number, tuple(_server_health(shard, server) for server in shard.servers)) for shard in self.topology.shards)
         try:
-            snapshot = self.snapshot()
+            probe = open_snapshot(self.topology)  # not the kept snapshot: it may outlive servers that are gone
         except IndexUnavailable as error:
             return Health("xapian", False, str(error), shards)
-        return Health("xapian", True, f"{self.topology.describe()}: generation {snapshot.generation}, {snapshot.size:,} articles", shards)
+        probe.close()
+        return Health("xapian", True, f"{self.topology.describe()}: generation {probe.generation}, {probe.size:,} articles", shards)
 
     def _generation_unchanged(self, current: ClusterSnapshot) -> bool:
         """Tell whether the first shard's server still serves the snapshot's generation to a new connection."""
@@ -156,7 +162,7 @@ class LiveCluster:
         return probe.generation == current.generation
 
     def _replace(self, snapshot: ClusterSnapshot) -> ClusterSnapshot:
-        """Make a new snapshot current, keeping the old one open for a while, or keep the old one if it is the same."""
+        """Make a new snapshot current, keeping the old one open for a while (searches may still be reading it)."""
         current = self._snapshot
         if current is not None:
             self._retired.append((time.monotonic(), current))
