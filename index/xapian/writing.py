@@ -15,7 +15,7 @@ from pathlib import Path
 
 import xapian
 
-from archive.pages import DEFAULT_TIME_LIMIT
+from archive.page_workers import DEFAULT_TIME_LIMIT
 from archive.sources import DEFAULT_MAX_BYTES, SourceFile, find_files, resolve_source
 from index.analysis import text_analyzer
 from index.schema import path_term, url_key
@@ -45,6 +45,7 @@ def rebuild(
     processes: int | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
     force: bool = False,
+    page_workers: int | None = None,
 ) -> BuildSummary:
     """Index every article under the sources into a new generation of every shard, then switch the shards to it.
 
@@ -68,7 +69,7 @@ def rebuild(
             writers = [stack.enter_context(_writable(folder, xapian.DB_CREATE)) for folder in folders]
             words: Counter = Counter()
             added = _Adder(writers, 0)
-            counts, skipped = _add_all(added, found, _nothing_known, words, max_bytes, progress, time_limit=time_limit)
+            counts, skipped = _add_all(added, found, _nothing_known, words, max_bytes, progress, time_limit=time_limit, page_workers=page_workers)
             published = counts["indexed"] > 0
             if published:
                 _finish(writers, generation, words, added.sequence)
@@ -85,6 +86,7 @@ def update(
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: Progress | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
+    page_workers: int | None = None,
 ) -> BuildSummary:
     """Index new and changed files under the sources into the live shards and drop articles whose files are gone.
 
@@ -133,7 +135,7 @@ def update(
                     for writer in writers:
                         writer.delete_document(path_filter_term(path))
                 added = _Adder(writers, int(metadata(readers[0], NEXT_SEQUENCE_KEY) or 0))
-                counts, skipped = _add_all(added, changed, existing, words, max_bytes, progress, id_taken, time_limit)
+                counts, skipped = _add_all(added, changed, existing, words, max_bytes, progress, id_taken, time_limit, page_workers)
                 if counts["indexed"] or removed:  # else every new file was skipped: the shards stay as they were
                     _finish(writers, f"{generation.split('.')[0]}.{time.time_ns()}", words, added.sequence, transaction=True)
                 else:
