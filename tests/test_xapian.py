@@ -338,6 +338,7 @@ def _whoosh_of(folder: Path, sources) -> IndexLocation:
     return location
 
 
+@pytest.mark.slow  # fills a 4 MiB disk with BBC News (about 20 s under load)
 def test_a_xapian_rebuild_that_runs_out_of_space_says_so_and_leaves_the_live_generation(tmp_path, odd_sources, bbc_news):
     require_xapian()
     from tests.full_disk import mount_tmpfs, unmount
