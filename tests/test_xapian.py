@@ -280,6 +280,30 @@ def test_update_routes_additions_changes_and_deletions_to_their_shards(tmp_path)
         assert backend.update([sources]).indexed == 0
 
 
+def test_every_kind_of_file_is_read_into_the_shards_as_into_whoosh(tmp_path):
+    """Web archive pages keep their capture date, feeds and tables their articles; `archive add` says it is Whoosh's."""
+    require_xapian()
+    from tests.test_mixed_sources import write_every_kind
+
+    sources = tmp_path / "sources"
+    write_every_kind(sources)
+    whoosh = WhooshBackend(IndexLocation(tmp_path / "whoosh"))
+    expected = whoosh.rebuild([sources])
+    with xapian_cluster(tmp_path / "cluster", [sources], shards=2) as backend:
+        summary = backend.rebuild([sources])
+        assert (summary.indexed, summary.files_by_kind, summary.indexed_by_kind) == (8, expected.files_by_kind, expected.indexed_by_kind)
+        time.sleep(1.1)  # readers look for a newer generation once a second
+        hits = whoosh.search(SearchRequest(query="", per_page=50)).hits
+        assert {hit.key for hit in backend.search(SearchRequest(query="", per_page=50)).hits} == {hit.key for hit in hits}
+        for hit in hits:
+            found, wanted = backend.article(hit.key, "narwhal"), whoosh.article(hit.key, "narwhal")
+            assert dataclasses.replace(found, similar=()) == dataclasses.replace(wanted, similar=())
+        assert any(whoosh.article(hit.key).article.captured for hit in hits)
+        app = create_app({"TESTING": True, "BACKEND": "xapian", "TOPOLOGY": str(backend.topology.path), "INDEX_PATH": str(backend.store.root)})
+        added = app.test_cli_runner().invoke(args=["add", "https://news.example/walrus"])
+        assert added.exit_code == 1 and "archive add works on the Whoosh backend only" in added.output
+
+
 def test_the_archive_commands_work_unchanged_with_the_xapian_backend(tmp_path, odd_sources):
     require_xapian()
     with xapian_cluster(tmp_path, odd_sources, shards=2, replicas=1) as backend:

@@ -34,6 +34,7 @@ NEWEST_SLOT = 11  # sorts newest first (descending): dated before undated, ties 
 OLDEST_SLOT = 12  # sorts oldest first (ascending): dated before undated, ties in indexing order
 SEQUENCE_SLOT = 13  # indexing order, the tie-break of equal scores (as the Whoosh backend's document numbers)
 
+DATE_FIELDS = ("published", "captured")  # naive UTC datetimes in index.schema.article_to_document's fields
 _MOMENT_OFFSET = 1 << 63
 _SEQUENCE_LIMIT = (1 << 64) - 1
 
@@ -110,16 +111,18 @@ def encode_moment(moment: datetime) -> bytes:
 
 
 def _stored(fields: dict) -> dict:
-    """Return the fields kept in the document's data, as JSON can hold them."""
+    """Return the fields kept in the document's data, as JSON can hold them (dates as ISO text)."""
     stored = {name: value for name, value in fields.items() if value not in (None, "")}
-    if "published" in stored:
-        stored["published"] = fields["published"].isoformat()
+    for name in DATE_FIELDS:
+        if name in stored:
+            stored[name] = fields[name].isoformat()
     return stored
 
 
 def stored_fields(document: xapian.Document) -> dict:
     """Return the stored fields of a document as the Whoosh backend returns them (dates as naive datetimes)."""
     fields = json.loads(document.get_data())
-    if "published" in fields:
-        fields["published"] = datetime.fromisoformat(fields["published"])
+    for name in DATE_FIELDS:
+        if name in fields:
+            fields[name] = datetime.fromisoformat(fields[name])
     return fields

@@ -16,7 +16,8 @@ from pathlib import Path
 import xapian
 
 from archive.page_workers import DEFAULT_TIME_LIMIT
-from archive.sources import DEFAULT_MAX_BYTES, SourceFile, find_files, resolve_source
+from archive.sources import DEFAULT_MAX_BYTES, SourceFile, file_kind, find_files, resolve_source
+from archive.tables import TableSettings
 from index.analysis import text_analyzer
 from index.schema import path_term, url_key
 from index.space import NO_ROOM, NOT_WRITABLE, IndexWriteFailed, bytes_needed, free_bytes, require_space, write_failure_message, write_failures_reported
@@ -46,6 +47,7 @@ def rebuild(
     time_limit: float = DEFAULT_TIME_LIMIT,
     force: bool = False,
     page_workers: int | None = None,
+    tables: TableSettings = TableSettings(),
 ) -> BuildSummary:
     """Index every article under the sources into a new generation of every shard, then switch the shards to it.
 
@@ -69,7 +71,9 @@ def rebuild(
             writers = [stack.enter_context(_writable(folder, xapian.DB_CREATE)) for folder in folders]
             words: Counter = Counter()
             added = _Adder(writers, 0)
-            counts, skipped = _add_all(added, found, _nothing_known, words, max_bytes, progress, time_limit=time_limit, page_workers=page_workers)
+            counts, skipped = _add_all(
+                added, found, _nothing_known, words, max_bytes, progress, time_limit=time_limit, page_workers=page_workers, tables=tables
+            )
             published = counts["indexed"] > 0
             if published:
                 _finish(writers, generation, words, added.sequence)
@@ -87,6 +91,7 @@ def update(
     progress: Progress | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
     page_workers: int | None = None,
+    tables: TableSettings = TableSettings(),
 ) -> BuildSummary:
     """Index new and changed files under the sources into the live shards and drop articles whose files are gone.
 
@@ -135,7 +140,9 @@ def update(
                     for writer in writers:
                         writer.delete_document(path_filter_term(path))
                 added = _Adder(writers, int(metadata(readers[0], NEXT_SEQUENCE_KEY) or 0))
-                counts, skipped = _add_all(added, changed, existing, words, max_bytes, progress, id_taken, time_limit, page_workers)
+                counts, skipped = _add_all(
+                    added, changed, existing, words, max_bytes, progress, id_taken, time_limit=time_limit, page_workers=page_workers, tables=tables
+                )
                 if counts["indexed"] or removed:  # else every new file was skipped: the shards stay as they were
                     _finish(writers, f"{generation.split('.')[0]}.{time.time_ns()}", words, added.sequence, transaction=True)
                 else:
@@ -292,4 +299,6 @@ def _summary(
         index_path=str(store.root),
         published=published,
         skipped_by_reason=dict(Counter(item.reason for item in skipped)),
+        files_by_kind=dict(Counter(file_kind(item.path) for item in found if isinstance(item, SourceFile))),
+        indexed_by_kind={name.removeprefix("kind:"): count for name, count in counts.items() if name.startswith("kind:")},
     )
