@@ -6,6 +6,7 @@ import math
 
 import xapian
 
+from index.analysis import analysis_family
 from index.articles import SIMILAR_ARTICLES, ArticlePage, article_from_fields
 from index.highlight import mark_text
 from index.searching import hit_from_fields
@@ -26,12 +27,13 @@ def article_page(snapshot: ClusterSnapshot, key: str, query: str = "", ranking: 
         if docid is None:
             return None
         article = article_from_fields(stored_fields(snapshot.database.get_document(docid)))
-        terms = highlighted_terms(snapshot.parser().parse(query), snapshot.words) if query else frozenset()
+        family = analysis_family(article.language)
+        terms = highlighted_terms(snapshot.parser().parse(query), snapshot.words).get(family, frozenset()) if query else frozenset()
         return ArticlePage(
             article=article,
             key=key,
-            marked_title=mark_text(article.title, terms),
-            marked_paragraphs=tuple(mark_text(paragraph, terms) for paragraph in article.paragraphs),
+            marked_title=mark_text(article.title, terms, family),
+            marked_paragraphs=tuple(mark_text(paragraph, terms, family) for paragraph in article.paragraphs),
             similar=_similar(snapshot, docid, ranking),
         )
 

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 
 import xapian
 
+from index.analysis import FAMILIES
 from index.backend import Health, ServerHealth, ShardHealth, ShardsUnavailable
 from index.querying import QueryParser
 from index.schema import build_schema
 from index.spelling import Vocabulary
 from index.storage import IndexUnavailable
+from index.xapian.documents import ANALYSIS_PREFIX, word_term
 from index.xapian.storage import FORMAT, FORMAT_KEY, GENERATION_KEY, SHARD_KEY, load_vocabulary, metadata
 from index.xapian.topology import Server, Shard, Topology
 
@@ -73,8 +75,18 @@ class ClusterSnapshot:
     def parser(self) -> QueryParser:
         """Return the query parser (the same query language as the Whoosh backend), built on first use."""
         if self._parser is None:
-            self._parser = QueryParser(build_schema())
+            present = set(self.terms(ANALYSIS_PREFIX))
+            self._parser = QueryParser(build_schema(), tuple(family for family in FAMILIES if family in present))
         return self._parser
+
+    def indexed_terms(self, word: str) -> frozenset[tuple[str, str]]:
+        """Return the (family, term) pairs a word is searched by that the archive holds (for spelling suggestions)."""
+        return frozenset(
+            (family, token.text)
+            for family, analyzer in self.parser().analyzers.items()
+            for token in analyzer(word)
+            if self.database.term_exists(word_term(family, token.text))
+        )
 
     def vocabulary(self) -> Vocabulary:
         """Return the archive's words for spelling suggestions and completions (kept in shard 0)."""

@@ -14,8 +14,9 @@ from datetime import datetime, timezone
 
 import xapian
 
-from index.engine.analysis import OnePassAnalyzer
-from index.schema import SEPARATOR, split_values, url_key
+from whoosh.analysis import Analyzer
+
+from index.schema import ANALYSIS_FIELD, SEPARATOR, is_search_field, split_values, url_key
 
 TITLE_WDF = 2  # the Whoosh backend's default title weight (RankingSettings.title_weight)
 FIELD_GAP = 100
@@ -26,9 +27,10 @@ KEY_PREFIX = "Q"  # the unique id term: the article's key
 PATH_PREFIX = "XP"
 HASH_PREFIX = "XH"
 FILTER_PREFIXES = {"category": "XC", "source": "XS", "authors": "XA", "year": "XY", "tags": "XT", "language": "XL"}
+ANALYSIS_PREFIX = "XF"  # the analysis family the article's text went through (index.analysis.FAMILIES)
 # Value slots. Facets hold the document's values joined by SEPARATOR: Xapian counts one string per
 # document, and splitting the counted strings gives each value's exact count (multi-valued ones too).
-FACET_SLOTS = {"category": 0, "source": 1, "authors": 2, "year": 3, "tags": 4}
+FACET_SLOTS = {"category": 0, "source": 1, "authors": 2, "year": 3, "tags": 4, "language": 5}
 PUBLISHED_SLOT = 10  # fixed-width big-endian moment, for date ranges
 NEWEST_SLOT = 11  # sorts newest first (descending): dated before undated, ties in indexing order
 OLDEST_SLOT = 12  # sorts oldest first (ascending): dated before undated, ties in indexing order
@@ -44,15 +46,24 @@ def shard_of(article_id: str, shards: int) -> int:
     return int(url_key(article_id), 16) % shards
 
 
-def to_document(fields: dict, sequence: int, analyzer: OnePassAnalyzer) -> xapian.Document:
-    """Return the Xapian document of an article's fields (as index.schema.article_to_document gives them)."""
+def word_term(family: str, word: str) -> str:
+    """Return the term of an analysed word in one analysis family: each family keeps its own words and rarities,
+    as the Whoosh backend's per-language fields do (its English "chat" is not its French "chat")."""
+    return f"{family}:{word}"
+
+
+def to_document(fields: dict, sequence: int, analyzer: Analyzer) -> xapian.Document:
+    """Return the Xapian document of an article's fields (as index.schema.article_to_document gives them),
+    its text analysed by its family's analyzer."""
     document = xapian.Document()
+    family = fields[ANALYSIS_FIELD]
     title_terms = analyzer.index_terms(fields["title"] or "")
     for term, position in title_terms:
-        document.add_posting(term, position + 1, TITLE_WDF)
+        document.add_posting(word_term(family, term), position + 1, TITLE_WDF)
     body_start = (title_terms[-1][1] + 1 if title_terms else 0) + FIELD_GAP
     for term, position in analyzer.index_terms(fields["body"] or "", body_start):
-        document.add_posting(term, position + 1)
+        document.add_posting(word_term(family, term), position + 1)
+    document.add_boolean_term(ANALYSIS_PREFIX + family)
     document.add_boolean_term(KEY_PREFIX + fields["key"])
     document.add_boolean_term(PATH_PREFIX + bounded(fields["path"]))
     if fields["content_hash"]:
@@ -112,7 +123,7 @@ def encode_moment(moment: datetime) -> bytes:
 
 def _stored(fields: dict) -> dict:
     """Return the fields kept in the document's data, as JSON can hold them (dates as ISO text)."""
-    stored = {name: value for name, value in fields.items() if value not in (None, "")}
+    stored = {name: value for name, value in fields.items() if value not in (None, "") and not is_search_field(name) and name != ANALYSIS_FIELD}
     for name in DATE_FIELDS:
         if name in stored:
             stored[name] = fields[name].isoformat()

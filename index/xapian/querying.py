@@ -1,8 +1,8 @@
 """The query language on Xapian: the clauses index.querying reads (Whoosh query objects) turned into Xapian queries.
 
-Title and body share one term space here, so a word looked for "in the title or the body" is one
-Xapian term, and a group of words split from one typed chunk ("U.S.") is matched anywhere in the
-article rather than within one field.
+Title and body share one term space per analysis family here, so a word looked for "in the title or
+the body" of English articles is one Xapian term, and a group of words split from one typed chunk
+("U.S.") is matched anywhere in the article rather than within one field.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from whoosh import query as wq
 
 from index.matching import clause_terms
 from index.querying import Clause, ParsedQuery
-from index.schema import SEARCH_FIELDS
-from index.xapian.documents import filter_term
+from index.schema import ANALYSIS_FIELD, field_family, is_search_field
+from index.xapian.documents import ANALYSIS_PREFIX, filter_term, word_term
 
 def clause_query(clause: Clause, terms) -> xapian.Query:
     """Return the Xapian query of one clause; `terms(prefix)` lists the words starting with a prefix, without it (for wildcards)."""
@@ -33,7 +33,11 @@ def to_xapian(query: wq.Query, terms) -> xapian.Query:
 def _translate(query: wq.Query, terms) -> xapian.Query:
     """Translate one node, without its boost."""
     if isinstance(query, wq.Term):
-        return xapian.Query(query.text) if query.fieldname in SEARCH_FIELDS else xapian.Query.MatchNothing
+        if is_search_field(query.fieldname):
+            return xapian.Query(word_term(field_family(query.fieldname), query.text))
+        if query.fieldname == ANALYSIS_FIELD:  # every article of a family (which drops the word as a stop word)
+            return xapian.Query(ANALYSIS_PREFIX + query.text)
+        return xapian.Query.MatchNothing
     if isinstance(query, (wq.And, wq.Or)):
         operator = xapian.Query.OP_AND if isinstance(query, wq.And) else xapian.Query.OP_OR
         return _combine(operator, [to_xapian(sub, terms) for sub in query.subqueries])
@@ -44,14 +48,17 @@ def _translate(query: wq.Query, terms) -> xapian.Query:
     if isinstance(query, wq.Not):
         return xapian.Query(xapian.Query.OP_AND_NOT, xapian.Query.MatchAll, to_xapian(query.query, terms))
     if isinstance(query, wq.Phrase):
-        words = [xapian.Query(word) for word in query.words]
+        family = field_family(query.fieldname)
+        words = [xapian.Query(word_term(family, word)) for word in query.words]
         if len(words) == 1:
             return words[0]
         return xapian.Query(xapian.Query.OP_PHRASE, words, len(words) + max(query.slop, 1) - 1)
     if isinstance(query, wq.Prefix):
-        return xapian.Query(xapian.Query.OP_WILDCARD, query.text)
+        return xapian.Query(xapian.Query.OP_WILDCARD, word_term(field_family(query.fieldname), query.text))
     if isinstance(query, wq.Wildcard):
-        return _combine(xapian.Query.OP_SYNONYM, [xapian.Query(term) for term in expand_wildcard(query.text, terms)])
+        family = field_family(query.fieldname)
+        expanded = expand_wildcard(query.text, _in_family(family, terms))
+        return _combine(xapian.Query.OP_SYNONYM, [xapian.Query(word_term(family, word)) for word in expanded])
     if query is wq.NullQuery:
         return xapian.Query.MatchNothing
     if not query.is_leaf():
@@ -76,20 +83,29 @@ def expand_wildcard(pattern: str, terms) -> list[str]:
     return [start + rest for rest in terms(start) if matcher.match(start + rest)]
 
 
-def highlighted_terms(parsed: ParsedQuery, terms) -> frozenset[str]:
-    """Return the analyzed words a query looks for in the text (not the ones it excludes), wildcards expanded."""
-    found: set[str] = set()
+def _in_family(family: str, terms):
+    """Return `terms` for the words of one analysis family (a prefix of its words, the words without it)."""
+    return lambda prefix: terms(word_term(family, prefix))
+
+
+def highlighted_terms(parsed: ParsedQuery, terms) -> dict[str, frozenset[str]]:
+    """Return the analyzed words a query looks for in the text (not the ones it excludes), wildcards expanded, by family."""
+    found: dict[str, set[str]] = {}
     for clause in parsed.wanted:
         for leaf in clause_terms(clause):
+            if not is_search_field(getattr(leaf, "fieldname", "")):
+                continue
+            family = field_family(leaf.fieldname)
+            words = found.setdefault(family, set())
             if isinstance(leaf, wq.Phrase):
-                found.update(leaf.words)
+                words.update(leaf.words)
             elif isinstance(leaf, wq.Prefix):
-                found.update(leaf.text + rest for rest in terms(leaf.text))
+                words.update(leaf.text + rest for rest in _in_family(family, terms)(leaf.text))
             elif isinstance(leaf, wq.Wildcard):
-                found.update(expand_wildcard(leaf.text, terms))
-            elif isinstance(leaf, wq.Term) and leaf.fieldname in SEARCH_FIELDS:
-                found.add(leaf.text)
-    return frozenset(found)
+                words.update(expand_wildcard(leaf.text, _in_family(family, terms)))
+            elif isinstance(leaf, wq.Term):
+                words.add(leaf.text)
+    return {family: frozenset(words) for family, words in found.items()}
 
 
 def all_of(queries: list[xapian.Query]) -> xapian.Query:

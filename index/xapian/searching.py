@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import xapian
 
 from archive.categories import normalize_category
+from index.analysis import analysis_family
 from index.deadline import Deadline
 from index.facets import Facet, FacetValue
 from index.highlight import snippet
@@ -124,7 +125,7 @@ def _search(snapshot: ClusterSnapshot, request: SearchRequest, ranking: XapianRa
         match=mode,
         every_word=every_word,
         relaxed=_relaxed(snapshot, parsed, plan, final) if every_word < total else (),
-        suggestion=suggest_spelling(snapshot.vocabulary(), parsed),
+        suggestion=suggest_spelling(snapshot.vocabulary(), parsed, snapshot.indexed_terms),
         understood=parsed.understood,
         notes=parsed.notes,
         filters=filters,
@@ -256,10 +257,11 @@ def _page_of_hits(
         rest = Query(Query.OP_AND_NOT, final, every_final)
         lacking = ranked(snapshot, rest, max(start - every_word, 0), end - max(start, every_word), sort, ranking, deadline)
     missing = _missing_clauses(snapshot, plan, lacking)
-    terms = highlighted_terms(parsed, snapshot.words) if with_snippets else frozenset()
+    terms = highlighted_terms(parsed, snapshot.words) if with_snippets else {}
     hits = []
     for docid, score, fields in items + lacking:
-        passage = snippet(fields.get("body", ""), terms) if terms else None
+        family = analysis_family(fields.get("language", ""))
+        passage = snippet(fields.get("body", ""), terms[family], family) if family in terms else None
         absent = tuple(parsed.optional[number].typed for number in missing.get(docid, ()))
         hits.append(hit_from_fields(fields, score if sort == "relevance" else 0.0, passage, absent))
     return tuple(hits)

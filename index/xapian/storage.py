@@ -38,7 +38,7 @@ BUILT_KEY = "archive.built"  # seconds since the epoch
 NEXT_SEQUENCE_KEY = "archive.next-sequence"  # the indexing order the next article gets (global, not per shard)
 VOCABULARY_KEY = "archive.vocabulary"  # zlib-compressed JSON of the whole archive's words (kept in shard 0)
 FORMAT_KEY = "archive.format"
-FORMAT = "news-archive xapian 2"  # 2: the capture date of web archive pages
+FORMAT = "news-archive xapian 2"  # 2: words per analysis family (language), the capture date of web archive pages
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,13 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import xapian
+from whoosh.analysis import Analyzer
 
 from archive.page_workers import DEFAULT_TIME_LIMIT
 from archive.sources import DEFAULT_MAX_BYTES, SourceFile, file_kind, find_files, resolve_source
 from archive.tables import TableSettings
 from index.analysis import text_analyzer
-from index.schema import path_term, url_key
+from index.schema import ANALYSIS_FIELD, path_term, url_key
 from index.space import NO_ROOM, NOT_WRITABLE, IndexWriteFailed, bytes_needed, free_bytes, require_space, write_failure_message, write_failures_reported
 from index.spelling import count_words
 from index.storage import IndexUnavailable, IndexUnreadable
@@ -178,10 +179,13 @@ class _Adder:
     def __init__(self, writers: list[xapian.WritableDatabase], sequence: int) -> None:
         self.writers = writers
         self.sequence = sequence
-        self.analyzer = text_analyzer()  # one for the whole run: it memoizes stems
+        self.analyzers: dict[str, Analyzer] = {}  # one per analysis family for the whole run: they memoize stems
 
     def __call__(self, **fields) -> None:
-        self.writers[shard_of(fields["id"], len(self.writers))].add_document(to_document(fields, self.sequence, self.analyzer))
+        family = fields[ANALYSIS_FIELD]
+        if family not in self.analyzers:
+            self.analyzers[family] = text_analyzer(family)
+        self.writers[shard_of(fields["id"], len(self.writers))].add_document(to_document(fields, self.sequence, self.analyzers[family]))
         self.sequence += 1
 
 
