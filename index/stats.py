@@ -41,7 +41,7 @@ class IndexStats:
     size_bytes: int
     built: datetime
     path: str
-    categories: CategoryStats
+    categories: CategoryStats | None = None  # None where no categories are learned (the Xapian backend)
 
 
 def index_stats(live: LiveIndex) -> IndexStats:

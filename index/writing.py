@@ -105,8 +105,8 @@ def rebuild(
             words: Counter = Counter()
             categorizer = Categorizer(categories, scratch=generation)
             counts, skipped = _add_all(
-                writer.add_document, found, _nothing_known, words, max_bytes, progress, categorizer,
-                time_limit=time_limit, page_workers=page_workers, tables=tables,
+                writer.add_document, found, _nothing_known, words, max_bytes, progress,
+                time_limit=time_limit, page_workers=page_workers, tables=tables, categorizer=categorizer,
             )
             categorizer.save(generation)
             writer.commit()
@@ -174,8 +174,8 @@ def update(
                     for path in removed:
                         writer.delete_by_term("path", path)
                     counts, skipped = _add_all(
-                        writer.add_document, changed, existing, words, max_bytes, progress, categorizer, id_taken,
-                        time_limit=time_limit, page_workers=page_workers, tables=tables,
+                        writer.add_document, changed, existing, words, max_bytes, progress, id_taken,
+                        time_limit=time_limit, page_workers=page_workers, tables=tables, categorizer=categorizer,
                     )
                     writer.commit()
                     if counts["indexed"] or removed:  # else every new file was skipped: the live index stays
@@ -262,11 +262,12 @@ def _add_all(
     words: Counter,
     max_bytes: int,
     progress: Progress | None,
-    categorizer: Categorizer,
     id_taken: Callable[[str], bool] = lambda article_id: False,
     time_limit: float = DEFAULT_TIME_LIMIT,
     page_workers: int | None = None,
     tables: TableSettings = TableSettings(),
+    *,
+    categorizer: Categorizer,
 ) -> tuple[Counter, list[Skipped]]:
     """Parse the found files, hand each new article to the writer (those without a category last), count its words and its kind."""
     counts: Counter = Counter()
