@@ -166,6 +166,9 @@ def cross_validation(title: str, articles: list[tuple[str, str]], labels: list[s
 
 def nearest_neighbours(train: list[tuple[str, str]], categories: list[str], texts: list[str]) -> list[str]:
     """Return each text's category by a score-weighted vote of its K most similar articles, by the index's own search."""
+    from archive.languages import article_language
+    from index.analysis import analysis_family
+    from index.schema import search_field
     from index.snapshot import LiveIndex
     from index.storage import IndexLocation
     from index.writing import rebuild
@@ -182,7 +185,9 @@ def nearest_neighbours(train: list[tuple[str, str]], categories: list[str], text
         for text in texts:
             votes: Counter = Counter()
             # The archive page's "More like this": Whoosh's key terms of the text, searched in the bodies.
-            for hit in snapshot.searcher.more_like(-1, "body", text=text, top=NEIGHBOURS, numterms=SIMILAR_TERMS):
+            # The body field of the text's language, as the article page looks up its similar articles.
+            body = search_field("body", analysis_family(article_language("", "", text)))
+            for hit in snapshot.searcher.more_like(-1, body, text=text, top=NEIGHBOURS, numterms=SIMILAR_TERMS):
                 votes[categories[int(hit["id"])]] += hit.score  # the label as given (the index stores it normalized)
             guesses.append(votes.most_common(1)[0][0] if votes else Counter(categories).most_common(1)[0][0])
         snapshot.close()
