@@ -15,10 +15,11 @@ markup is searched only when those name nothing.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -26,7 +27,7 @@ from urllib.parse import urlsplit
 import lxml.html
 import trafilatura
 from bs4 import BeautifulSoup, Tag
-from lxml.etree import LxmlError, ParserError, XPath
+from lxml.etree import Element, LxmlError, ParserError, SubElement, XPath
 
 from archive import dates
 from archive.bylines import split_names
@@ -63,12 +64,12 @@ BYLINE_SELECTORS = (
 DATE_PUBLISHED_SELECTOR = '[itemprop~="datePublished"]'
 DATELINE_SELECTOR = '[class*="date"], [class*="time"], [class*="byline"], [class*="publish"], [class*="posted"], [id*="date"]'
 
-# The metadata skeleton (see load_page): the page's parts, always kept as containers; the containers
-# kept around metadata elements for what they tell (the first <article>'s <time> is the article's, an
-# <svg>'s <title> is an image's); the tags kept whole wherever they are.
-PAGE_PARTS = frozenset(("html", "head", "body"))
-CONTAINER_TAGS = PAGE_PARTS | {"article", "svg"}
+# The metadata skeletons (see metadata_skeleton): the containers kept around metadata elements for what
+# they tell (the first <article>'s <time> is the article's, an <svg>'s <title> is an image's); the tags
+# the readers look for by name; those they look for by the attributes the selectors above name.
+CONTAINER_TAGS = frozenset(("html", "head", "body", "article", "svg"))
 METADATA_TAGS = frozenset(("meta", "title", "h1", "time"))
+TAGGED_CANDIDATES = (*METADATA_TAGS, "script", "link", "article")
 # The attribute values the selectors above look for, loosely (any case where a selector ignores case).
 _MARKED_CLASS = re.compile("byline|author|date|time|publish|posted")
 _MARKED_ITEMPROP = re.compile("author|datepublished", re.IGNORECASE)
@@ -96,11 +97,14 @@ _TABLE_RULE = re.compile(r"^\|(?:\s*:?-+:?\s*\|)+$")
 
 @dataclass(frozen=True)
 class Page:
-    """A parsed page: lxml's tree for the body, the soup of its metadata skeleton, <meta> contents by key, JSON-LD objects."""
+    """A parsed page: lxml's tree for the body, soups of its metadata elements, <meta> contents by key, JSON-LD objects."""
 
     root: lxml.html.HtmlElement
     is_document: bool  # False for a fragment or text that trafilatura does not take for a page
-    soup: BeautifulSoup
+    soup: BeautifulSoup  # the elements read by their tag: <meta>, <title>, <h1>, <time>, JSON-LD, canonical <link>
+    # The elements marked by class, id, itemprop or rel (bylines, datelines), built on the first call:
+    # on most pages the structured data names the date and authors, and they are never read.
+    marked_soup: Callable[[], BeautifulSoup]
     metas: dict[str, list[str]]
     nodes: list[dict]
     article: dict  # the JSON-LD object describing the article, or {}
@@ -159,13 +163,18 @@ def load_page(data: bytes) -> Page:
     document = trafilatura.load_html(text)
     root = document if document is not None else load_fragment(text)
     unwrap_layout_tables(root)
-    return read_page(root, document is not None, metadata_soup(root))
+    soup = metadata_soup(root, root.iter(*TAGGED_CANDIDATES), is_tagged_metadata)
+    marked_soup = functools.cache(lambda: metadata_soup(root, filter(is_marked, root.iter(Element)), is_marked))
+    return read_page(root, document is not None, soup, marked_soup)
 
 
-def read_page(root: lxml.html.HtmlElement, is_document: bool, soup: BeautifulSoup) -> Page:
-    """Return the Page of a parsed tree, its structured metadata gathered from a soup of its metadata."""
+def read_page(root: lxml.html.HtmlElement, is_document: bool, soup: BeautifulSoup, marked_soup: Callable[[], BeautifulSoup]) -> Page:
+    """Return the Page of a parsed tree, its structured metadata gathered from the soup of its tagged metadata."""
     nodes = json_ld_nodes(soup)
-    return Page(root=root, is_document=is_document, soup=soup, metas=meta_index(soup), nodes=nodes, article=article_node(nodes))
+    return Page(
+        root=root, is_document=is_document, soup=soup, marked_soup=marked_soup, metas=meta_index(soup), nodes=nodes,
+        article=article_node(nodes),
+    )
 
 
 def sniff_charset(data: bytes) -> str | None:
@@ -197,55 +206,74 @@ def parse_markup(text: str) -> tuple[lxml.html.HtmlElement, bool]:
 # --- metadata skeleton -----------------------------------------------------------------------
 
 
-def metadata_soup(root: lxml.html.HtmlElement) -> BeautifulSoup:
-    """Return BeautifulSoup's tree of the page's metadata skeleton, attribute values kept as written."""
-    markup = lxml.html.tostring(metadata_skeleton(root), encoding="unicode")
+def metadata_soup(
+    root: lxml.html.HtmlElement, candidates: Iterable[lxml.html.HtmlElement], keeps: Callable[[lxml.html.HtmlElement], bool]
+) -> BeautifulSoup:
+    """Return BeautifulSoup's tree of a metadata skeleton of the page, attribute values kept as written."""
+    markup = lxml.html.tostring(metadata_skeleton(root, candidates, keeps), encoding="unicode")
     # multi_valued_attributes=None keeps class="a b" one string, so [class*=...] sees what the page wrote.
     return BeautifulSoup(markup, "lxml", multi_valued_attributes=None)
 
 
-def metadata_skeleton(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
-    """Return a copy of the page holding only its metadata elements, each whole, inside copies of their containers."""
+def metadata_skeleton(
+    root: lxml.html.HtmlElement, candidates: Iterable[lxml.html.HtmlElement], keeps: Callable[[lxml.html.HtmlElement], bool]
+) -> lxml.html.HtmlElement:
+    """Return a copy of the page holding the candidates `keeps` accepts, each whole, inside copies of their containers.
+
+    Like a SoupStrainer, `keeps` decides on an element's tag and attributes alone, and an element it
+    keeps is kept with everything inside it; unlike one, the skeleton keeps the containers the readers
+    need, and every <article> (the first one is read) even when empty. Candidates come in page order.
+    """
     skeleton = root.makeelement(root.tag, root.attrib)
-    copy_metadata(root, skeleton)
+    copies = {root: skeleton}
+    kept: set[lxml.html.HtmlElement] = set()
+    for element in candidates:
+        ancestors = ancestors_below(root, element)
+        if element is root or element.tag in ("html", "head", "body") or kept.intersection(ancestors):
+            continue  # the page's parts are only containers; an element inside a kept one came with it
+        parent = container_copy(root, [a for a in reversed(ancestors) if a.tag in CONTAINER_TAGS], copies)
+        if keeps(element):
+            whole = copy.deepcopy(element)
+            whole.tail = None
+            parent.append(whole)
+            kept.add(element)
+        elif element.tag == "article":
+            copies[element] = SubElement(parent, element.tag, element.attrib)
     return skeleton
 
 
-def copy_metadata(element: lxml.html.HtmlElement, into: lxml.html.HtmlElement) -> None:
-    """Copy the metadata elements inside an element into `into`, each whole, inside copies of their containers.
-
-    Like a SoupStrainer, is_metadata_element decides on an element's tag and attributes alone, and an
-    element it keeps is kept with everything inside it. The recursion is as deep as the page, which
-    libxml2 stops at 255 levels.
-    """
-    for child in element:
-        tag = child.tag
-        if not isinstance(tag, str):
-            continue
-        if tag not in PAGE_PARTS and is_metadata_element(child):
-            kept = copy.deepcopy(child)
-            kept.tail = None
-            into.append(kept)
-        elif tag in CONTAINER_TAGS:
-            container = into.makeelement(tag, child.attrib)
-            into.append(container)
-            copy_metadata(child, container)
-            # An <svg> matters only around a <title>; every <article> is kept, since the first one is read.
-            if tag == "svg" and not len(container):
-                into.remove(container)
-        else:
-            copy_metadata(child, into)
+def ancestors_below(root: lxml.html.HtmlElement, element: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """Return an element's ancestors below the root, nearest first (a fragment's root has ancestors of its own)."""
+    ancestors = []
+    for ancestor in element.iterancestors():
+        if ancestor is root:
+            break
+        ancestors.append(ancestor)
+    return ancestors
 
 
-def is_metadata_element(element: lxml.html.HtmlElement) -> bool:
-    """Tell whether the metadata readers may read an element: a superset of everything they select."""
+def container_copy(root: lxml.html.HtmlElement, containers: list[lxml.html.HtmlElement], copies: dict) -> lxml.html.HtmlElement:
+    """Return the copy of the innermost of nested containers in the root (outermost first), copying those not copied yet."""
+    parent = copies[root]
+    for container in containers:
+        if container not in copies:
+            copies[container] = SubElement(parent, container.tag, container.attrib)
+        parent = copies[container]
+    return parent
+
+
+def is_tagged_metadata(element: lxml.html.HtmlElement) -> bool:
+    """Tell whether the readers of the tagged soup may read an element: a superset of what they select."""
     tag = element.tag
-    if tag in METADATA_TAGS:
-        return True
     if tag == "script":
         return bool(_JSON_LD_TYPE.match(element.get("type") or ""))
     if tag == "link":
         return "canonical" in (element.get("rel") or "").lower().split()
+    return tag in METADATA_TAGS
+
+
+def is_marked(element: lxml.html.HtmlElement) -> bool:
+    """Tell whether the readers of the marked soup may read an element: a superset of what their selectors match."""
     return bool(
         _MARKED_CLASS.search(element.get("class") or "")
         or "date" in (element.get("id") or "")
@@ -442,12 +470,12 @@ def published_candidates(page: Page, url: str) -> Iterator[datetime | None]:
     pages = [node for node in page.nodes if any(t.endswith("page") for t in node_types(node))]
     yield from (dates.parse_date(ld_text(node.get("datePublished"))) for node in [page.article, *pages])
     yield from map(dates.parse_date, page.meta_all(*DATE_META_KEYS))
-    marked = page.soup.select(DATE_PUBLISHED_SELECTOR)
+    marked = page.marked_soup().select(DATE_PUBLISHED_SELECTOR)
     yield from (dates.parse_date(tag.get("content") or tag.get("datetime")) for tag in marked)
     yield from (dates.date_in_text(tag_text(tag)) for tag in marked)
     yield from (dates.parse_date(tag.get("datetime")) for tag in publication_time_elements(page.soup))
     yield dates.date_in_url(url)
-    yield from map(dates.date_in_text, dateline_texts(page.soup))
+    yield from map(dates.date_in_text, dateline_texts(page.marked_soup()))
 
 
 def publication_time_elements(soup: BeautifulSoup) -> Iterator[Tag]:
@@ -484,7 +512,7 @@ def author_candidates(page: Page) -> Iterator[list[str]]:
     yield ld_author_names(page.article.get("author"), by_id)
     yield page.meta_all(*AUTHOR_META_KEYS)
     for selector, limit in BYLINE_SELECTORS:
-        yield marked_texts(page.soup.select(selector), limit)
+        yield marked_texts(page.marked_soup().select(selector), limit)
 
 
 def marked_texts(tags: Iterable[Tag], limit: int | None) -> list[str]:

@@ -600,7 +600,7 @@ def whole_page_readings(page: html_module.Page) -> dict:
     """Return what the metadata readers find when BeautifulSoup is given the whole page instead of its skeleton."""
     markup = lxml.html.tostring(page.root, encoding="unicode")
     soup = BeautifulSoup(markup, "lxml", multi_valued_attributes=None)
-    return metadata_readings(html_module.read_page(page.root, page.is_document, soup))
+    return metadata_readings(html_module.read_page(page.root, page.is_document, soup, lambda: soup))
 
 
 # Each document puts what a reader looks for where only a container tells it apart from a decoy.
@@ -650,10 +650,22 @@ def test_metadata_skeleton_reads_as_the_whole_page_on_real_pages():
 
 def test_metadata_skeleton_leaves_the_article_text_out():
     head = '<title>Park</title><meta name="author" content="Ann Lee">' + json_ld({"@type": "NewsArticle"})
-    soup = html_module.load_page(page(head, '<p class="byline">By Ann Lee</p>').encode("utf-8")).soup
-    assert [tag.name for tag in soup.find_all(["title", "meta", "script", "p"])] == ["meta", "title", "meta", "script", "p"]
-    assert "twelve acres" not in soup.get_text()
-    assert soup.find("nav") is None and soup.find("footer") is None
+    loaded = html_module.load_page(page(head, '<p class="byline">By Ann Lee</p>').encode("utf-8"))
+    assert [tag.name for tag in loaded.soup.find_all(["title", "meta", "script", "p"])] == ["meta", "title", "meta", "script"]
+    assert [tag.name for tag in loaded.marked_soup().find_all(["title", "meta", "script", "p"])] == ["p"]
+    for soup in (loaded.soup, loaded.marked_soup()):
+        assert "twelve acres" not in soup.get_text()
+        assert soup.find("nav") is None and soup.find("footer") is None
+
+
+def test_marked_elements_are_not_gathered_when_structured_data_names_date_and_author(monkeypatch):
+    def fail(*args):
+        raise AssertionError("the page's marked elements were gathered")
+
+    monkeypatch.setattr(html_module, "is_marked", fail)
+    head = json_ld({"@type": "NewsArticle", "author": {"name": "Jane Doe"}, "datePublished": "2020-01-02"}) + "<title>T</title>"
+    article = parse(page(head, '<p class="byline">By Other Person</p>'))
+    assert (article.authors, article.published) == (("Jane Doe",), datetime(2020, 1, 2, tzinfo=timezone.utc))
 
 
 # --- real pages ------------------------------------------------------------------------------
