@@ -16,10 +16,11 @@ from whoosh.index import Index
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
+from index.analysis import FAMILIES
 from index.caching import BoundedCache
 from index.engine import postings
 from index.querying import QueryParser
-from index.schema import SEARCH_FIELDS
+from index.schema import ANALYSIS_FIELD, field_family
 from index.spelling import Vocabulary
 from index.storage import IndexLocation
 
@@ -117,6 +118,8 @@ class Snapshot:
         self._lengths: dict[str, np.ndarray] = {}
         self._published: np.ndarray | None = None
         self._vocabulary: Vocabulary | None = None
+        self._families: tuple[str, ...] | None = None
+        self._family_sizes: dict[str, int] = {}
 
     @property
     def schema(self):
@@ -126,8 +129,21 @@ class Snapshot:
     def parser(self) -> QueryParser:
         """Return the query parser for this index, built on first use."""
         if self._parser is None:
-            self._parser = QueryParser(self.schema)
+            self._parser = QueryParser(self.schema, self.families())
         return self._parser
+
+    def families(self) -> tuple[str, ...]:
+        """Return the analysis families the indexed articles' text went through (a query is analysed in each)."""
+        if self._families is None:
+            present = set(self.reader.field_terms(ANALYSIS_FIELD))
+            self._families = tuple(family for family in FAMILIES if family in present)
+        return self._families
+
+    def family_size(self, family: str) -> int:
+        """Return how many documents of an analysis family there are, deleted ones included (as field lengths count them)."""
+        if family not in self._family_sizes:
+            self._family_sizes[family] = len(self.postings(ANALYSIS_FIELD, family).documents)
+        return self._family_sizes[family]
 
     def mask(self, documents: np.ndarray | None = None) -> np.ndarray:
         """Return a document mask holding the given document numbers (none when not given)."""
@@ -168,7 +184,7 @@ class Snapshot:
         found = self._postings.get((fieldname, text))
         return found if found is not None else TermPostings(*postings.term_postings(self.reader, fieldname, text))
 
-    def document_frequency(self, texts: tuple[str, ...], fieldnames: tuple[str, ...] = SEARCH_FIELDS) -> int:
+    def document_frequency(self, texts: tuple[str, ...], fieldnames: tuple[str, ...]) -> int:
         """Return how many live documents hold any of the terms in any of the fields (a term's rarity over whole articles)."""
         key = (texts, fieldnames)
         found = self._frequencies.get(key)
@@ -187,8 +203,9 @@ class Snapshot:
         return self._lengths[fieldname]
 
     def average_length(self, fieldname: str) -> float:
-        """Return the average length of a field over the documents."""
-        return self.searcher.avg_field_length(fieldname) or 1.0
+        """Return the average length of a search field over its analysis family's documents (deleted ones included, as Whoosh counts)."""
+        size = self.family_size(field_family(fieldname))
+        return self.reader.field_length(fieldname) / size if size else 1.0
 
     def facet_table(self, fieldname: str) -> FacetTable:
         """Return every (document, value) pair of a facet field, read once per searcher."""
