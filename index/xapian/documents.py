@@ -2,7 +2,7 @@
 
 Words are analyzed by the archive's own analyzer (index/analysis.py), so the query language reads
 the same terms on both backends. Title and body share one term space: a title word counts
-`TITLE_WDF` times (the Whoosh backend's title weight), and body positions start `FIELD_GAP` past the
+`TITLE_WDF` times (Xapian counts whole occurrences; the Whoosh backend weighs a title word 1.5), and body positions start `FIELD_GAP` past the
 title's, so a phrase never runs from the title into the body.
 """
 
@@ -18,7 +18,7 @@ from whoosh.analysis import Analyzer
 
 from index.schema import ANALYSIS_FIELD, SEPARATOR, is_search_field, split_values, url_key
 
-TITLE_WDF = 2  # the Whoosh backend's default title weight (RankingSettings.title_weight)
+TITLE_WDF = 2
 FIELD_GAP = 100
 MAX_TERM_BYTES = 200  # Xapian refuses terms of more than 245 bytes; longer values are cut and hashed
 

@@ -2,6 +2,7 @@
 
     python -m tests.benchmarks [--sizes 10000,50000,113614] [--repeats 3] [--queries 500] [--sections ...]
     python -m tests.benchmarks --smoke      # 2,000 documents, a few queries: checks the suite still runs
+    python -m tests.benchmarks --sections query --sizes 113614 --engines archive,fts5   # latency without naive Whoosh
     python -m tests.benchmarks --sections xapian   # the Xapian backend (1 and 2 shards) against the Whoosh backend
 
 Prints a table per section and, last, one JSON line with every figure. Ratios compare engines measured
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -41,7 +43,7 @@ def main() -> None:
             results["rebuild"] = rebuild_section(corpus, largest, options.repeats, work)
         if "query" in options.sections:
             questions = question_texts(options.data, options.queries)
-            results["query"] = {str(size): query_section(corpus, size, queries, questions, work) for size in options.sizes}
+            results["query"] = {str(size): query_section(corpus, size, queries, questions, work, options.engines) for size in options.sizes}
         archive_folder = work / f"query-{largest}" / "archive"
         if "update" in options.sections:
             results["update"] = update_section(corpus, largest, archive_folder, options.repeats)
@@ -67,6 +69,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--articles", type=int, default=None, help="lines of articles.jsonl for the HTTP section")
     parser.add_argument("--http-requests", type=int, default=400)
     parser.add_argument("--sections", default=",".join(SECTIONS))
+    parser.add_argument("--engines", default=",".join(ENGINES), help="engines of the query section (archive and fts5 always)")
     parser.add_argument("--smoke", action="store_true", help="2,000 documents, 20 queries, one repeat")
     options = parser.parse_args()
     if options.smoke:
@@ -74,6 +77,8 @@ def _arguments() -> argparse.Namespace:
         options.articles, options.http_requests = 2000, 20
     options.sizes = [int(size) for size in str(options.sizes).split(",")]
     options.sections = [name for name in options.sections.split(",") if name in SECTIONS]
+    # The ratios compare the archive with FTS5; naive Whoosh alone takes most of the query section's time.
+    options.engines = {"archive", "fts5"} | {name for name in options.engines.split(",") if name in ENGINES}
     return options
 
 
@@ -115,9 +120,9 @@ def question_texts(data: Path, limit: int | None) -> list[str]:
     return texts[:limit]
 
 
-def query_section(corpus: Path, size: int, queries, questions: list[str], work: Path) -> dict:
-    """Build each engine at a size, then time every query in every mode, engines interleaved."""
-    engines = {name: engine_class(work / f"query-{size}" / name) for name, engine_class in ENGINES.items()}
+def query_section(corpus: Path, size: int, queries, questions: list[str], work: Path, chosen: Sequence[str] = tuple(ENGINES)) -> dict:
+    """Build each chosen engine at a size, then time every query in every mode, engines interleaved."""
+    engines = {name: engine_class(work / f"query-{size}" / name) for name, engine_class in ENGINES.items() if name in chosen}
     for engine in engines.values():
         engine.build(corpus, size)
         engine.open()

@@ -342,9 +342,9 @@ def previous_rankings(location: IndexLocation, questions: Mapping[str, str], dep
 
 GRID = {
     "k1": (1.2, 2.0),
-    "title_weight": (1.5, 2.0),
+    "title_weight": (1.0, 1.5, 2.0),
+    "title_b": (0.5, 0.75),
     "proximity": (0.0, 0.5),
-    "feedback_weight": (0.0, 0.7),
 }
 
 
