@@ -7,7 +7,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from whoosh.writing import IndexWriter
@@ -392,7 +392,14 @@ def _summary(
     if location.current_generation() is not None:
         with location.open().searcher() as searcher:
             documents = searcher.doc_count()
-    return run_summary(mode, str(location.root), documents, found, counts, skipped, started, published)
+    summary = run_summary(mode, str(location.root), documents, found, counts, skipped, started, published)
+    return replace(
+        summary,
+        predicted=categorizer.predicted,
+        unsure=categorizer.unsure,
+        categorizing_seconds=categorizer.seconds,
+        category_note=categorizer.note,
+    )
 
 
 def run_summary(
@@ -419,10 +426,6 @@ def run_summary(
         index_path=index_path,
         published=published,
         skipped_by_reason=dict(Counter(item.reason for item in skipped)),
-        predicted=categorizer.predicted,
-        unsure=categorizer.unsure,
-        categorizing_seconds=categorizer.seconds,
-        category_note=categorizer.note,
         files_by_kind=dict(Counter(file_kind(item.path) for item in found if isinstance(item, SourceFile))),
         indexed_by_kind={name.removeprefix("kind:"): count for name, count in counts.items() if name.startswith("kind:")},
     )
