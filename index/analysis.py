@@ -7,8 +7,10 @@ from whoosh.support.charset import accent_map
 
 from index.engine.analysis import OnePassAnalyzer
 
-# Words joined by dots stay one token ("U.S.", "3.5"); the fork's default pattern would keep "*" in tokens.
-TOKEN_PATTERN = r"\w+(?:\.?\w+)*"
+# Numbers with decimal points ("3.5") and initials ("U.S.", "e.g.") stay one token; longer words joined by
+# dots are words of their own, so the Reuters ticker "<ESB.ST>" is found by "esb" and "bbc.co.uk" by "bbc".
+# (The fork's default pattern would keep "*" in tokens.) Changing it changes what an index holds: see FORMAT.
+TOKEN_PATTERN = r"\d+(?:\.\d+)+|\w(?:\.\w)+(?!\w)|\w+"
 
 
 def prose_chain() -> Analyzer:

@@ -5,11 +5,15 @@ them in <mark> and the command line prints them in bold. Words are found with th
 pattern and normalized by the index's own analyzer (one word at a time, memoized), so exactly the
 words the search matched are marked. Whoosh's highlighter re-runs the whole analyzer over every stored
 body, which cost 2 ms a hit; storing character offsets to avoid that made every posting list slower to read.
+
+A hit whose body holds none of the matched words shows its summary's best passage if that holds one, else
+its opening, and says when only its title holds them (`Passage.title_only`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -17,6 +21,7 @@ from whoosh import query as wq
 from whoosh.reading import IndexReader
 
 from index.analysis import TOKEN_PATTERN, text_analyzer
+from index.engine.analysis import OnePassAnalyzer
 from index.matching import clause_terms
 from index.querying import ParsedQuery
 from index.schema import SEARCH_FIELDS
@@ -25,6 +30,8 @@ SNIPPET_CHARACTERS = 240
 SNIPPET_FRAGMENTS = 2
 CONTEXT_CHARACTERS = 60
 GAP = " … "
+# Distinct words (as written: "Talks" and "talks" are two) whose analyzed form is remembered, about 150 bytes each.
+WORD_MEMO_SIZE = 100_000
 _WORD = re.compile(TOKEN_PATTERN)
 _SPACES = re.compile(r"\s+")
 
@@ -35,6 +42,14 @@ class Marked:
 
     text: str
     spans: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Passage:
+    """What a hit shows of its text: a passage with the matched words' spans, and whether only its title holds them."""
+
+    marked: Marked | None  # None: none of the texts holds a matched word (show the article's opening)
+    title_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,8 +82,20 @@ def query_terms(parsed: ParsedQuery, reader: IndexReader) -> frozenset[str]:
 def snippet(text: str, terms: frozenset[str]) -> Marked:
     """Return up to two short fragments around the best clusters of matches, with the matches' spans."""
     matches = _find(text, terms)
-    if not matches:
-        return opening(text)
+    return _snippet(text, matches) if matches else opening(text)
+
+
+def best_passage(title: str, texts: Iterable[str], terms: frozenset[str]) -> Passage:
+    """Return the snippet of the first of the texts (body, summary) holding a matched word, or say the title alone holds one."""
+    for text in texts:
+        matches = _find(text, terms) if text else []
+        if matches:
+            return Passage(_snippet(text, matches))
+    return Passage(None, title_only=bool(_find(title, terms)))
+
+
+def _snippet(text: str, matches: list[_Match]) -> Marked:
+    """Return up to two short fragments of a text around the best clusters of its matches."""
     windows = _best_windows(matches, len(text))
     pieces: list[str] = ["… "] if windows[0][0] > 0 else []
     spans: list[tuple[int, int]] = []
@@ -95,11 +122,26 @@ def opening(text: str) -> Marked:
     return Marked(text)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=WORD_MEMO_SIZE)
 def analyzed(word: str) -> str | None:
     """Return what the index's analyzer makes of one word (None for a stop word)."""
-    tokens = [token.text for token in text_analyzer()(word)]
-    return tokens[0] if tokens else None
+    # The analyzer's one-pass loop makes the same term as its chain, at a tenth of the cost of building
+    # the chain for each word: a fresh server meets thousands of words it has not seen yet.
+    terms = _analyzer().index_terms(word)
+    return terms[0][0] if terms else None
+
+
+def remember_words(words: Iterable[str]) -> None:
+    """Analyze words ahead of the searches that will meet them (the archive's most frequent words, at start)."""
+    for word in words:
+        analyzed(word)
+        analyzed(word.capitalize())
+
+
+@lru_cache(maxsize=1)
+def _analyzer() -> OnePassAnalyzer:
+    """Return the prose analyzer, made once."""
+    return text_analyzer()
 
 
 def _find(text: str, terms: frozenset[str]) -> list[_Match]:

@@ -13,7 +13,7 @@ import numpy as np
 from archive.categories import normalize_category
 from index.deadline import Deadline
 from index.facets import Facet, count_facets
-from index.highlight import Marked, opening, query_terms, snippet
+from index.highlight import Marked, Passage, best_passage, opening, query_terms
 from index.matching import Matches, match
 from index.querying import DateRange, ParsedQuery
 from index.ranking import RankingSettings, bm25f_scores, feedback_scores, newest_first, top_ranked
@@ -61,6 +61,7 @@ class Hit:
     authors: tuple[str, ...]
     score: float
     missing: tuple[str, ...] = ()  # the typed words this article lacks
+    title_only: bool = False  # only the title holds the matched words (the snippet is the article's opening)
 
 
 @dataclass(frozen=True)
@@ -183,13 +184,15 @@ def _page_of_hits(
     hits = []
     for docnum, score in ranked[(page - 1) * per_page :]:
         fields = snapshot.searcher.stored_fields(docnum)
-        passage = snippet(fields.get("body", ""), terms) if terms else None
+        passage = best_passage(fields.get("title", ""), (fields.get("body", ""), fields.get("summary", "")), terms) if terms else Passage(None)
         lacking = tuple(parsed.optional[number].typed for number in matches.missing(docnum))
-        hits.append(hit_from_fields(fields, score, passage, lacking))
+        hits.append(hit_from_fields(fields, score, passage.marked, lacking, passage.title_only))
     return tuple(hits)
 
 
-def hit_from_fields(fields: Mapping, score: float | None, passage: Marked | None = None, missing: tuple[str, ...] = ()) -> Hit:
+def hit_from_fields(
+    fields: Mapping, score: float | None, passage: Marked | None = None, missing: tuple[str, ...] = (), title_only: bool = False
+) -> Hit:
     """Build a Hit from stored fields, with the given snippet or else the article's opening."""
     return Hit(
         id=fields["id"],
@@ -203,6 +206,7 @@ def hit_from_fields(fields: Mapping, score: float | None, passage: Marked | None
         authors=split_values(fields.get("authors", "")),
         score=float(score or 0.0),
         missing=missing,
+        title_only=title_only,
     )
 
 

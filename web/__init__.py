@@ -10,7 +10,7 @@ import platformdirs
 from flask import Flask, Response
 
 from archive.pages import DEFAULT_TIME_LIMIT
-from index import TIME_LIMIT_SECONDS, IndexLocation, LiveIndex
+from index import DEFAULT_CACHE_MB, TIME_LIMIT_SECONDS, CacheBudget, IndexLocation, LiveIndex
 
 PACKAGE = Path(__file__).resolve().parent
 DISTRIBUTION = "news-archive"  # the name pip installs the archive under
@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_FILE_MB=10,
         SEARCH_TIME_LIMIT=TIME_LIMIT_SECONDS,  # seconds; a search past it answers with partial results
         EXTRACTION_TIME_LIMIT=DEFAULT_TIME_LIMIT,  # seconds to read one saved page before it is skipped
+        CACHE_MB=DEFAULT_CACHE_MB,  # what each serving process keeps in its search caches
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -60,12 +61,15 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.config["INDEX_PATH"] = os.environ["ARCHIVE_INDEX"]
         if os.environ.get("ARCHIVE_SOURCES"):
             app.config["SOURCES"] = os.environ["ARCHIVE_SOURCES"].split(os.pathsep)
+        if os.environ.get("ARCHIVE_CACHE_MB"):
+            app.config["CACHE_MB"] = float(os.environ["ARCHIVE_CACHE_MB"])
     else:
         app.config.from_mapping(test_config)
     if isinstance(app.config["SOURCES"], str):
         app.config["SOURCES"] = app.config["SOURCES"].split(os.pathsep)
 
-    app.extensions["archive"] = LiveIndex(IndexLocation(Path(app.config["INDEX_PATH"])))
+    budget = CacheBudget.of_megabytes(app.config["CACHE_MB"])
+    app.extensions["archive"] = LiveIndex(IndexLocation(Path(app.config["INDEX_PATH"])), budget)
 
     from web import api, cli, errors, views
 

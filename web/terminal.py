@@ -82,6 +82,8 @@ def result_lines(result: SearchResult) -> list[str]:
         lines.append(f"{number}. " + click.style(hit.title, bold=True))
         lines.append(f"   {date}{hit.category}  {hit.source}  id: {hit.id}".rstrip())
         lines.append("   " + bold_marks(hit.snippet))
+        if hit.title_only:
+            lines.append("   only the title holds the words searched for")
         if hit.missing:
             lines.append("   missing: " + ", ".join(hit.missing))
         lines.append("")
