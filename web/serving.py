@@ -82,7 +82,7 @@ def _serve_with_gunicorn(app: Flask, options: ServeOptions, announce: Callable[[
                 "loglevel": "warning",
                 "control_socket_disable": True,  # gunicorn would otherwise make ~/.gunicorn/gunicorn.ctl
                 "when_ready": lambda arbiter: announce(arbiter.LISTENERS[0].sock.getsockname()[1]),
-                "post_fork": lambda arbiter, worker: live.follow(),
+                "post_fork": lambda arbiter, worker: _start_worker(app),
             }
             for name, value in settings.items():
                 self.cfg.set(name, value)
@@ -99,12 +99,21 @@ def _serve_with_gunicorn(app: Flask, options: ServeOptions, announce: Callable[[
             raise
 
 
+def _start_worker(app: Flask) -> None:
+    """Open this process's snapshot and follow new generations, and render a page once, before taking requests.
+
+    Jinja compiles each template on first use: rendering the newest articles once spares the first visitor that.
+    """
+    app.extensions["archive"].follow()
+    app.test_client().get("/")
+
+
 def _serve_with_waitress(app: Flask, options: ServeOptions, announce: Callable[[int], None]) -> None:
     """Serve from this process with waitress's threads."""
     import waitress
 
     server = waitress.create_server(app, host=options.host, port=options.port, threads=options.threads, ident="news-archive")
-    app.extensions["archive"].follow()
+    _start_worker(app)
     announce(server.effective_port)
     try:
         server.run()
