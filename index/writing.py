@@ -13,7 +13,7 @@ from pathlib import Path
 from whoosh.writing import IndexWriter
 
 from archive.model import Article, Duplicate, Skipped
-from archive.pages import DEFAULT_TIME_LIMIT, PageWorker, is_page
+from archive.page_workers import DEFAULT_TIME_LIMIT, PagePool, is_page
 from archive.sources import DEFAULT_MAX_BYTES, SourceFile, drop_duplicates, find_files, read_articles, resolve_source
 from index.engine.codec import ArchiveCodec
 from index.engine.writers import open_writer
@@ -69,8 +69,11 @@ def rebuild(
     processes: int | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
     force: bool = False,
+    page_workers: int | None = None,
 ) -> BuildSummary:
     """Index every article under the sources into a new generation and switch to it atomically.
+
+    Web pages are parsed by `page_workers` processes (one per core by default).
 
     Raise IndexWriteFailed, with the live index untouched, when the disk refuses a write, or at once when
     its free space is clearly below what the rebuild needs (unless forced).
@@ -86,7 +89,10 @@ def rebuild(
         options = _writer_options(sum(item.size for item in files), processes)
         with _generation_writer(location, "rebuild", needed, **options) as (generation, writer):
             words: Counter = Counter()
-            counts, skipped = _add_all(writer.add_document, found, _nothing_known, words, max_bytes, progress, time_limit=time_limit)
+            counts, skipped = _add_all(
+                writer.add_document, found, _nothing_known, words, max_bytes, progress,
+                time_limit=time_limit, page_workers=page_workers,
+            )
             writer.commit()
             published = counts["indexed"] > 0
             if published:
@@ -102,6 +108,7 @@ def update(
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: Progress | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
+    page_workers: int | None = None,
 ) -> BuildSummary:
     """Index new and changed files under the sources and drop documents whose files are gone.
 
@@ -146,7 +153,9 @@ def update(
                 with _generation_writer(location, "update", needed, copy_of=live, codec=ArchiveCodec()) as (generation, writer):
                     for path in removed:
                         writer.delete_by_term("path", path)
-                    counts, skipped = _add_all(writer.add_document, changed, existing, words, max_bytes, progress, id_taken, time_limit)
+                    counts, skipped = _add_all(
+                        writer.add_document, changed, existing, words, max_bytes, progress, id_taken, time_limit, page_workers
+                    )
                     writer.commit()
                     if counts["indexed"] or removed:  # else every new file was skipped: the live index stays
                         Vocabulary.from_counts(words).save(generation)
@@ -234,12 +243,13 @@ def _add_all(
     progress: Progress | None,
     id_taken: Callable[[str], bool] = lambda article_id: False,
     time_limit: float = DEFAULT_TIME_LIMIT,
+    page_workers: int | None = None,
 ) -> tuple[Counter, list[Skipped]]:
     """Parse the found files, hand each new article to the writer and count its words."""
     counts: Counter = Counter()
     skipped: list[Skipped] = []
     mtimes = {str(item.path): item.mtime_ns for item in found if isinstance(item, SourceFile)}
-    for item in drop_duplicates(_read_all(found, max_bytes, progress, time_limit), existing, id_taken):
+    for item in drop_duplicates(_read_all(found, max_bytes, progress, time_limit, page_workers), existing, id_taken):
         if isinstance(item, Article):
             add(**article_to_document(item, mtimes.get(item.path, 0)))
             words.update(article_words(item.title, item.body))
@@ -252,7 +262,7 @@ def _add_all(
 
 
 def _read_all(
-    found: Sequence[SourceFile | Skipped], max_bytes: int, progress: Progress | None, time_limit: float
+    found: Sequence[SourceFile | Skipped], max_bytes: int, progress: Progress | None, time_limit: float, page_workers: int | None
 ) -> Iterator[Article | Skipped]:
     """Read each found file, turning every failure into a Skipped so one bad or slow file never stops a run."""
     total = sum(item.size for item in found if isinstance(item, SourceFile))
@@ -264,12 +274,14 @@ def _read_all(
         if progress:
             progress(min(done, total), total)
 
-    with PageWorker(time_limit, max_bytes) as pages:
+    with PagePool(page_workers, time_limit, max_bytes) as pool:
+        # The pool parses pages ahead, on every worker; their articles come back in the order found.
+        pages = pool.parse(item for item in found if isinstance(item, SourceFile) and is_page(item))
         for item in found:
             if isinstance(item, Skipped):
                 yield item
             elif is_page(item):
-                yield pages.read(item)
+                yield next(pages)
                 consumed(item.size)
             else:
                 try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import platformdirs
 from flask import Flask, Response
 
-from archive.pages import DEFAULT_TIME_LIMIT
+from archive.page_workers import DEFAULT_TIME_LIMIT
 from index import DEFAULT_CACHE_MB, TIME_LIMIT_SECONDS, CacheBudget, IndexLocation, LiveIndex
 
 PACKAGE = Path(__file__).resolve().parent
