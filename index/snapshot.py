@@ -349,14 +349,23 @@ class LiveIndex:
             return self._snapshot
 
     def follow(self, every: float = FOLLOW_SECONDS) -> threading.Thread:
-        """Switch to each new generation from a background thread, looking every so many seconds (a serving process)."""
+        """Serve the live generation, prepared, then switch to each new one from a thread looking every so many seconds.
+
+        For a serving process: the first snapshot is opened and prepared before this returns (before the
+        process takes requests), and warmed by the thread while requests are served.
+        """
         self._following = True
-        follower = threading.Thread(target=self._follow, args=(every,), name="follow-index", daemon=True)
+        first = self.refresh()
+        follower = threading.Thread(target=self._follow, args=(first, every), name="follow-index", daemon=True)
         follower.start()
         return follower
 
     def refresh(self) -> Snapshot | None:
-        """Open, prepare and serve the live generation if it is not the one served; warm it; return it (None if unchanged)."""
+        """Open and serve the live generation if it is not the one served, then prepare it; return it (None if unchanged).
+
+        A new generation is served as soon as it is open: preparing it takes its lock, so the first
+        searches on it wait for the arrays they would otherwise read themselves.
+        """
         generation = self.location.current_generation()
         version = generation.name if generation else ""
         current = self._snapshot
@@ -364,17 +373,16 @@ class LiveIndex:
             return None
         try:
             fresh = self._open(generation, version)
-            fresh.prepare()
         except IndexUnavailable as error:
             self._failed = (version, error)
-            return None
-        except Exception as error:  # a damaged segment can fail when prepare() first reads it
-            self._failed = (version, self.location.unreadable(error))
             return None
         with self._lock:
             self._failed = None
             self._serve(fresh)
-        fresh.warm()
+        try:
+            fresh.prepare()
+        except Exception:  # a damaged segment: the searches that read it say so themselves
+            log.exception("could not prepare the index generation %s", version)
         return fresh
 
     def close(self) -> None:
@@ -400,14 +408,18 @@ class LiveIndex:
             self._retired.append((time.monotonic(), self._snapshot))
         self._snapshot = fresh
 
-    def _follow(self, every: float) -> None:
-        """Refresh for as long as the process lives."""
+    def _follow(self, first: Snapshot | None, every: float) -> None:
+        """Warm the first snapshot, then refresh and warm each new one for as long as the process lives."""
+        fresh = first
         while True:
             try:
-                self.refresh()
+                if fresh is not None:
+                    fresh.warm()
+                time.sleep(every)
+                fresh = self.refresh()
             except Exception:  # never let the follower die: requests would stay on an old generation
                 log.exception("could not switch to the new index generation")
-            time.sleep(every)
+                fresh = None
 
     def _close_retired(self) -> None:
         """Close replaced snapshots once no request can still be reading them."""

@@ -64,9 +64,12 @@ def test_searches_keep_working_during_a_rebuild_and_switch_to_the_new_index(tmp_
         clients = [
             threading.Thread(target=_client, args=(archive.port, paths[number::CLIENTS], tally, stop)) for number in range(CLIENTS)
         ]
+        switch = Switch(location.current_generation())
+        watcher = threading.Thread(target=_watch_switch, args=(archive, location, old_total, switch, stop))
         try:
             for client in clients:
                 client.start()
+            watcher.start()
             started = time.monotonic()
             with open(tmp_path / "rebuild-output.txt", "w", encoding="utf-8") as output:
                 rebuilt = subprocess.run(
@@ -78,14 +81,14 @@ def test_searches_keep_working_during_a_rebuild_and_switch_to_the_new_index(tmp_
             assert rebuilt.returncode == 0, (tmp_path / "rebuild-output.txt").read_text()
             new_total = _total(LiveIndex(location))
             assert new_total != old_total
-            published = location.current_generation()
-            # The rebuild ends shortly after it publishes; the switch is timed from the pointer's change.
-            since_publish = time.time() - (location.root / "CURRENT").stat().st_mtime
-            switched_after = since_publish + _seconds_until_all_answer(archive, new_total, published.name)
+            watcher.join(timeout=SWITCH_SECONDS * 30)
         finally:
             stop.set()
             for client in clients:
                 client.join()
+            watcher.join()
+    assert switch.answered == new_total, f"the workers answered {switch.answered}, not {new_total:,}"
+    switched_after = switch.switched - switch.published
 
     during = tally.answered_between(started, finished)
     print(
@@ -142,15 +145,31 @@ def _problem(path: str, status: int, body: bytes) -> str | None:
     return None
 
 
-def _seconds_until_all_answer(archive: RunningArchive, total: int, generation: str) -> float:
-    """Return how long after now every worker holds the new generation and 20 answers in a row report this many articles."""
-    started = time.monotonic()
-    while True:
+@dataclass
+class Switch:
+    """When the rebuild published its generation, and when every worker answered from it."""
+
+    old: Path | None
+    published: float = 0.0
+    switched: float = float("inf")
+    answered: int | None = None  # the total the workers answered with once switched
+
+
+def _watch_switch(archive: RunningArchive, location: IndexLocation, old_total: int, switch: Switch, stop: threading.Event) -> None:
+    """Note when the pointer changes, then when every worker holds the new generation and 20 answers in a row agree on a new total."""
+    while location.current_generation() == switch.old:
+        if stop.is_set():
+            return
+        time.sleep(0.01)
+    switch.published = time.monotonic()
+    generation = location.current_generation().name
+    while not stop.is_set():
         workers = serving_workers(archive.pid, WORKERS)
-        opened = all(generation in generations_open(worker) for worker in workers)
-        if opened and all(_answered_total(archive.port) == total for _ in range(20)):
-            return time.monotonic() - started
-        assert time.monotonic() - started < SWITCH_SECONDS * 10, f"workers still on the old index: {[generations_open(w) for w in workers]}"
+        if all(generation in generations_open(worker) for worker in workers):
+            totals = {_answered_total(archive.port) for _ in range(20)}
+            if len(totals) == 1 and old_total not in totals:
+                switch.switched, switch.answered = time.monotonic(), totals.pop()
+                return
         time.sleep(0.02)
 
 
