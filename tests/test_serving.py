@@ -9,6 +9,7 @@ import time
 from urllib.request import urlopen
 
 import numpy as np
+import pytest
 import psutil
 
 from index import CacheBudget, IndexLocation, rebuild
@@ -83,3 +84,16 @@ def test_caches_are_bounded_by_the_bytes_of_their_arrays():
     assert len(cache) == 2 and cache.size == 2 * (4_000 + ENTRY_BYTES) <= cache.capacity
     budget = CacheBudget.of_megabytes(100)
     assert budget.postings + budget.term_scores + budget.phrases + budget.frequencies <= 100 * 1024 * 1024
+
+
+def test_the_cache_setting_comes_from_the_environment_and_a_bad_one_is_named(monkeypatch, tmp_path):
+    import click
+
+    from web import create_app
+
+    monkeypatch.setenv("ARCHIVE_INDEX", str(tmp_path / "index"))
+    monkeypatch.setenv("ARCHIVE_CACHE_MB", "64")
+    assert create_app().extensions["archive"].budget == CacheBudget.of_megabytes(64)
+    monkeypatch.setenv("ARCHIVE_CACHE_MB", "lots")
+    with pytest.raises(click.UsageError, match="ARCHIVE_CACHE_MB must be a number of megabytes"):
+        create_app()

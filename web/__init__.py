@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import platformdirs
 from flask import Flask, Response
 
@@ -62,7 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         if os.environ.get("ARCHIVE_SOURCES"):
             app.config["SOURCES"] = os.environ["ARCHIVE_SOURCES"].split(os.pathsep)
         if os.environ.get("ARCHIVE_CACHE_MB"):
-            app.config["CACHE_MB"] = float(os.environ["ARCHIVE_CACHE_MB"])
+            app.config["CACHE_MB"] = _megabytes("ARCHIVE_CACHE_MB", os.environ["ARCHIVE_CACHE_MB"])
     else:
         app.config.from_mapping(test_config)
     if isinstance(app.config["SOURCES"], str):
@@ -82,6 +83,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.register(app)
     app.after_request(_add_security_headers)
     return app
+
+
+def _megabytes(name: str, value: str) -> float:
+    """Return a setting given in megabytes, or stop with a message naming it."""
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = -1.0
+    if not 0 <= megabytes < float("inf"):
+        raise click.UsageError(f"{name} must be a number of megabytes, such as 128, not {value!r}.")
+    return megabytes
 
 
 def _add_security_headers(response: Response) -> Response:
