@@ -24,13 +24,15 @@ from index.snapshot import NO_DATE, Snapshot
 TIER_RULES = ("strict", "all-first")
 # Documents ranked again by how close the query's words stand: the first this many by BM25F.
 PROXIMITY_DEPTH = 100
+# Feedback weighs the rarity of this many times `feedback_terms` of the words most present in the first results.
+FEEDBACK_CANDIDATES = 5
 
 
 @dataclass(frozen=True)
 class RankingSettings:
     """The parameters of the ranking, chosen by cross-validation (python -m tests.benchmarks.ranking --tune)."""
 
-    k1: float = 1.2
+    k1: float = 2.0
     title_b: float = 0.5
     body_b: float = 0.75
     title_weight: float = 2.0
@@ -38,11 +40,11 @@ class RankingSettings:
     # "strict": fewer missing words always rank first; "all-first": documents with every word first, then by score.
     tiers: str = "all-first"
     # How much the query's words standing close together count (0: not at all), and within how many words.
-    proximity: float = 0.0
+    proximity: float = 0.5
     proximity_window: int = 5
     # Pseudo-relevance feedback for questions of at least `feedback_min_words` words: the words that stand out in
     # the first `feedback_documents` results add to every result's score, up to `feedback_weight` each (0: off).
-    feedback_weight: float = 0.0
+    feedback_weight: float = 0.7
     feedback_documents: int = 5
     feedback_terms: int = 20
     feedback_min_words: int = 5
@@ -154,7 +156,7 @@ def _add_pairs(pairs: dict[tuple[str, str], float], occurrences: list[tuple[int,
                 pairs[key] = pairs.get(key, 0.0) + 1.0 / (distance * distance)
 
 
-def feedback_scores(snapshot: Snapshot, clauses: Sequence[Clause], first: Sequence[int], settings: RankingSettings) -> np.ndarray:
+def feedback_scores(snapshot: Snapshot, clauses: Sequence[Clause], first: Sequence[tuple[int, float]], settings: RankingSettings) -> np.ndarray:
     """Return every document's score for the words that stand out in the first results (Rocchio's feedback, tf-idf).
 
     Each first result's words are weighed by their share of its text times their idf; the best
@@ -162,16 +164,22 @@ def feedback_scores(snapshot: Snapshot, clauses: Sequence[Clause], first: Sequen
     """
     typed = set(clause_words(clauses))
     analyzer = snapshot.schema["body"].analyzer
-    documents = snapshot.live_count()
-    weights: dict[str, float] = {}
-    for docnum in first:
+    top = max((score for _, score in first), default=1.0) or 1.0
+    shares: dict[str, float] = {}
+    for docnum, score in first:
         fields = snapshot.searcher.stored_fields(docnum)
         terms = [term for term, _ in analyzer.index_terms(f"{fields.get('title', '')}\n{fields.get('body', '')}")]
         for term, count in Counter(terms).items():
             if term not in typed and len(term) > 2 and not term.isdigit():
-                # The body's document frequency stands in for the article's: it is read without the postings.
-                holding = max(snapshot.reader.doc_frequency("body", term), 1)
-                weights[term] = weights.get(term, 0.0) + count / len(terms) * _idf(documents, holding)
+                shares[term] = shares.get(term, 0.0) + score / top * count / len(terms)
+    # Only the words most present are weighed by their rarity: looking up every word's frequency cost more than the rest.
+    frequent = sorted(shares, key=lambda term: (-shares[term], term))[: FEEDBACK_CANDIDATES * settings.feedback_terms]
+    documents = snapshot.live_count()
+    weights: dict[str, float] = {}
+    for term in frequent:
+        # The larger field frequency stands in for the article's: it is read without the postings.
+        holding = max(1, *(snapshot.reader.doc_frequency(fieldname, term) for fieldname in SEARCH_FIELDS))
+        weights[term] = shares[term] * _idf(documents, holding)
     scores = np.zeros(snapshot.size, dtype=np.float64)
     best = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[: settings.feedback_terms]
     for term, weight in best:
@@ -193,10 +201,12 @@ def top_ranked(
     missing: np.ndarray,
     settings: RankingSettings,
     limit: int,
+    closeness: dict[int, float] | None = None,
 ) -> list[tuple[int, float]]:
     """Return the best (docnum, score) pairs among the candidates (a mask): fewer missing words first, by the tier rule.
 
-    With a proximity weight, the first PROXIMITY_DEPTH by BM25F are ranked again with their words' closeness added.
+    With a proximity weight, the first PROXIMITY_DEPTH by BM25F are ranked again with their words' closeness
+    added; `closeness` keeps each document's closeness for the next call with the same query.
     """
     documents = np.flatnonzero(candidates)
     tiers = (missing[documents] if settings.tiers == "strict" else (missing[documents] > 0)).astype(np.float64)
@@ -204,8 +214,11 @@ def top_ranked(
     ranked_scores = scores[documents[order]]
     if settings.proximity and len(order) > 1:
         head = order[:PROXIMITY_DEPTH]
-        bonus = proximity_scores(snapshot, clause_words(clauses), documents[head].tolist(), settings)
-        boosted = ranked_scores[: len(head)] + settings.proximity * np.array([bonus.get(int(docnum), 0.0) for docnum in documents[head]])
+        closeness = {} if closeness is None else closeness
+        unseen = [docnum for docnum in documents[head].tolist() if docnum not in closeness]
+        closeness.update(dict.fromkeys(unseen, 0.0))
+        closeness.update(proximity_scores(snapshot, clause_words(clauses), unseen, settings))
+        boosted = ranked_scores[: len(head)] + settings.proximity * np.array([closeness[int(docnum)] for docnum in documents[head]])
         again = np.lexsort((documents[head], -boosted, tiers[head]))
         order = np.concatenate([head[again], order[len(head) :]])
         ranked_scores = np.concatenate([boosted[again], ranked_scores[len(head) :]])

@@ -174,10 +174,11 @@ def _page_of_hits(
     if sort == "relevance":
         masks = matches.required + matches.optional
         scores = bm25f_scores(snapshot, parsed.wanted, masks, settings)
+        closeness: dict[int, float] = {}  # how close the query's words stand in a document, worked out once
         if settings.feedback_weight and len(parsed.wanted) >= settings.feedback_min_words:
-            first = top_ranked(snapshot, parsed.wanted, documents, scores, missing, settings, settings.feedback_documents)
-            scores += feedback_scores(snapshot, parsed.wanted, [docnum for docnum, _ in first], settings)
-        ranked = top_ranked(snapshot, parsed.wanted, documents, scores, missing, settings, page * per_page)
+            first = top_ranked(snapshot, parsed.wanted, documents, scores, missing, settings, settings.feedback_documents, closeness)
+            scores += feedback_scores(snapshot, parsed.wanted, first, settings)
+        ranked = top_ranked(snapshot, parsed.wanted, documents, scores, missing, settings, page * per_page, closeness)
     else:
         ranked = newest_first(snapshot, documents, missing, page * per_page, newest=sort == "newest")
     terms = query_terms(parsed, snapshot.reader) if with_snippets else frozenset()

@@ -308,11 +308,10 @@ def previous_rankings(location: IndexLocation, questions: Mapping[str, str], dep
 
 
 GRID = {
-    "k1": (1.2, 1.6, 2.0),
-    "title_weight": (1.5, 2.0, 3.0),
-    "body_b": (0.6, 0.75),
-    "proximity": (0.0, 0.25, 0.5),
-    "feedback_weight": (0.0, 0.3),
+    "k1": (1.2, 2.0),
+    "title_weight": (1.5, 2.0),
+    "proximity": (0.0, 0.5),
+    "feedback_weight": (0.0, 0.7),
 }
 
 
@@ -328,16 +327,23 @@ def describe(settings: RankingSettings) -> str:
             f"proximity={settings.proximity:g} feedback={settings.feedback_weight:g} tiers={settings.tiers}")
 
 
+def macro_mean(scores: Mapping[str, float], keys: Iterable[str]) -> float:
+    """Return the mean over collections of each collection's mean score (keys are "collection:question")."""
+    by_collection: dict[str, list[float]] = {}
+    for key in keys:
+        by_collection.setdefault(key.split(":", 1)[0], []).append(scores[key])
+    return statistics.fmean(statistics.fmean(values) for values in by_collection.values())
+
+
 def cross_validate(table: Mapping[RankingSettings, Mapping[str, float]], folds: Sequence[Sequence[str]]) -> dict:
-    """For each fold, choose the setting best on the other folds and score it on this one."""
+    """For each fold, choose the setting best on the other folds (mean over collections) and score it on this one."""
     order = list(table)
     held_out: dict[str, float] = {}
     rows = []
     for number, fold in enumerate(folds):
         training = [key for other, keys in enumerate(folds) if other != number for key in keys]
-        best = max(order, key=lambda s: (round(statistics.fmean(table[s][k] for k in training), 12), -order.index(s)))
-        rows.append({"setting": describe(best), "train": statistics.fmean(table[best][k] for k in training),
-                     "heldout": statistics.fmean(table[best][k] for k in fold)})
+        best = max(order, key=lambda s: (round(macro_mean(table[s], training), 12), -order.index(s)))
+        rows.append({"setting": describe(best), "train": macro_mean(table[best], training), "heldout": macro_mean(table[best], fold)})
         held_out.update({key: table[best][key] for key in fold})
     return {"folds": rows, "heldout_by_question": held_out}
 
@@ -361,14 +367,14 @@ def tune(snapshots: Mapping[str, object], collections: Sequence[Collection], fol
     by_collection = {
         collection.name: statistics.fmean(held_out[f"{collection.name}:{key}"] for key in collection.questions) for collection in collections
     }
-    full = {s: statistics.fmean(table[s][k] for k in keys) for s in settings_list}
+    full = {s: macro_mean(table[s], keys) for s in settings_list}
     best = max(settings_list, key=lambda s: full[s])
     default = RankingSettings()
     return {
         "grid": {name: list(values) for name, values in GRID.items()},
         "settings": len(settings_list),
         "folds": validated["folds"],
-        "heldout_ndcg@10": statistics.fmean(held_out.values()),
+        "heldout_ndcg@10": macro_mean(held_out, keys),
         "heldout_ndcg@10_by_collection": by_collection,
         "best_on_all_questions": {"setting": describe(best), "ndcg@10": full[best]},
         "defaults_on_all_questions": {"setting": describe(default), "ndcg@10": full.get(default)},
