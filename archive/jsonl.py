@@ -38,15 +38,19 @@ def parse_jsonl(
         if not isinstance(record, dict):
             yield Skipped(where, f"line {number}: not a JSON object")
             continue
-        try:
-            article = article_from_record(record, f"{relative_path}#{number}")
-        except Exception as error:  # one odd record must not cost the rest of the file
-            yield Skipped(where, f"line {number}: could not be parsed ({type(error).__name__})")
-            continue
-        if article is None:
-            yield Skipped(where, f"line {number}: no title and no body")
-        else:
-            yield replace(article, path=path)
+        yield record_article(record, number=number, relative_path=relative_path, path=path)
+
+
+def record_article(record: dict, *, number: int, relative_path: str, path: str) -> Article | Skipped:
+    """Return the Article of a record read at a line of a file (JSON Lines, CSV), or a Skipped naming the line."""
+    where = f"{path}:{number}"
+    try:
+        article = article_from_record(record, f"{relative_path}#{number}")
+    except Exception as error:  # one odd record must not cost the rest of the file
+        return Skipped(where, f"line {number}: could not be parsed ({type(error).__name__})")
+    if article is None:
+        return Skipped(where, f"line {number}: no title and no body")
+    return replace(article, path=path)
 
 
 def article_from_record(record: dict, fallback_id: str) -> Article | None:

@@ -32,6 +32,7 @@ class Article:
     summary: str = ""
     path: str = ""
     content_hash: str = field(default="", compare=False)
+    captured: datetime | None = None  # when a web archive or `archive add` fetched the page; timezone-aware
 
     @property
     def paragraphs(self) -> list[str]:

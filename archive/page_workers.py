@@ -3,7 +3,8 @@
 A job is a page file found under a source folder, or a page already in memory (a web archive record, a
 feed entry's HTML) with what is known of it from outside. Either way the page becomes an Article through
 `archive.html.parse_html`, in a worker process that is killed and replaced when the page overruns the
-time limit or crashes it.
+time limit or crashes it. A PagePart pairs a job with what its file adds to the article (a feed entry's
+title and tags), applied in the parent once the page is parsed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from multiprocessing.connection import Connection, wait
@@ -34,14 +35,34 @@ class PageBytes:
 
     data: bytes
     relative_path: str  # the article's id when the page names no URL
-    origin: str  # where it came from, as a Skipped and the index name it: a file, or an archive and a record
+    origin: str  # where it came from, as a Skipped names it: a file, or an archive and a record
     url: str = ""  # the URL it was fetched from; the page's canonical URL wins
     article_id: str = ""  # an id given from outside (a feed entry's id), used before the URL
     published: datetime | None = None  # a date from outside (a feed entry's), used when the page names none
     folder_category: str | None = None
+    captured: datetime | None = None  # when a crawler or `archive add` fetched it, kept on the article
+    path: str = ""  # the file holding it, as the index names the article's file (origin when empty)
 
 
 PageJob = SourceFile | PageBytes
+
+
+def _as_parsed(article: Article) -> Article:
+    """Return the article as the page parser made it."""
+    return article
+
+
+@dataclass(frozen=True)
+class PagePart:
+    """A page for the workers to parse, and how the file it came from completes its article."""
+
+    job: PageJob
+    # A feed adds its entry's title, authors and tags; a web archive keeps the captured address as the URL.
+    complete: Callable[[Article], Article] = _as_parsed
+
+    def article(self, outcome: Article | Skipped) -> Article | Skipped:
+        """Return the parsed page's article completed by its file, or the Skipped as it is."""
+        return outcome if isinstance(outcome, Skipped) else self.complete(outcome)
 
 
 def is_page(source: SourceFile) -> bool:
@@ -212,7 +233,7 @@ def parse_page_bytes(page: PageBytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Art
         article_id=page.article_id,
         published=page.published,
     )
-    return replace(article, path=page.origin)
+    return replace(article, path=page.path or page.origin, captured=page.captured)
 
 
 def job_origin(job: PageJob) -> str:

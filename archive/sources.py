@@ -4,24 +4,50 @@ from __future__ import annotations
 
 import codecs
 import errno
+import io
 import os
 import stat
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from archive.encoding import decode_bytes
 from archive.jsonl import parse_jsonl
 from archive.model import Article, Duplicate, ParseError, Skipped
+from archive.tables import TableSettings, parse_table, sniff_delimiter
 from archive.text import parse_text
+
+if TYPE_CHECKING:
+    from archive.page_workers import PagePart
 
 TEXT_EXTENSIONS = frozenset({".txt", ".text", ".md"})
 HTML_EXTENSIONS = frozenset({".html", ".htm", ".xhtml", ".shtml"})
 JSONL_EXTENSIONS = frozenset({".jsonl", ".ndjson"})
+TABLE_EXTENSIONS = frozenset({".csv", ".tsv", ".tab"})
+FEED_EXTENSIONS = frozenset({".rss", ".atom", ".rdf", ".xml", ".json"})
+WARC_SUFFIXES = (".warc", ".warc.gz")
+WACZ_EXTENSION = ".wacz"
+# The kinds of file the archive reads, as the summary names them.
+KIND_LABELS = {
+    "text": "plain text",
+    "html": "web pages",
+    "jsonl": "JSON Lines",
+    "warc": "web archives",
+    "feed": "feeds",
+    "table": "CSV and TSV",
+    "untyped": "without extension",
+    "other": "other types",
+}
+# Files holding web pages to parse: the page workers read them (see page_parts).
+PAGE_HOLDING_KINDS = frozenset({"feed", "warc"})
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # Files that travel with collections but describe them rather than being articles.
 NOT_ARTICLES = frozenset({"readme", "license", "licence", "copying", "changelog", "provenance", "authors", "notice"})
 _SNIFF_BYTES = 8192
+_TABLE_SNIFF_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -101,6 +127,18 @@ def _source_file(path: Path, root: Path) -> Iterator[SourceFile | Skipped]:
     yield SourceFile(path, relative.as_posix(), folder, info.st_mtime_ns, info.st_size)
 
 
+def file_kind(path: Path) -> str:
+    """Return the kind of a file by its name: one of KIND_LABELS."""
+    extension = path.suffix.lower()
+    if path.name.lower().endswith(WARC_SUFFIXES) or extension == WACZ_EXTENSION:
+        return "warc"
+    kinds = (
+        (FEED_EXTENSIONS, "feed"), (TABLE_EXTENSIONS, "table"), (JSONL_EXTENSIONS, "jsonl"),
+        (HTML_EXTENSIONS, "html"), (TEXT_EXTENSIONS, "text"),
+    )
+    return next((kind for extensions, kind in kinds if extension in extensions), "other" if extension else "untyped")
+
+
 def read_article(source: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
     """Read and parse a file holding one article; raise ParseError with the reason it is not one."""
     extension = source.path.suffix.lower()
@@ -128,10 +166,24 @@ def read_article(source: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES) -> Arti
 
 
 def read_articles(
-    source: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES, consumed: Callable[[int], None] | None = None
-) -> Iterator[Article | Skipped]:
-    """Yield the articles of one file (many for JSON Lines), or a Skipped for each part that is not one."""
-    if source.path.suffix.lower() not in JSONL_EXTENSIONS:
+    source: SourceFile,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    consumed: Callable[[int], None] | None = None,
+    *,
+    tables: TableSettings = TableSettings(),
+) -> Iterator[Article | Skipped | Duplicate]:
+    """Yield the articles of one file (many for JSON Lines, tables, feeds, web archives), or why a part is none.
+
+    This process parses every page; a rebuild hands the pages of page_parts to the page workers instead.
+    """
+    if holds_pages(source):
+        from archive.page_workers import PagePart, read_page  # it imports this module
+
+        for part in page_parts(source, max_bytes, consumed):
+            yield part.article(read_page(part.job, max_bytes)) if isinstance(part, PagePart) else part
+        return
+    reader = {"jsonl": _read_jsonl, "table": _read_table}.get(file_kind(source.path))
+    if reader is None:
         try:
             yield read_article(source, max_bytes)
         except ParseError as error:
@@ -139,22 +191,149 @@ def read_articles(
         if consumed:
             consumed(source.size)
         return
-    try:
-        with open(source.path, "rb") as lines:
-            yield from parse_jsonl(
-                lines, relative_path=source.relative_path, path=str(source.path), max_line_bytes=max_bytes, consumed=consumed
-            )
-    except OSError as error:
-        yield Skipped(str(source.path), _os_reason(error))
+    yield from _read_parts(reader, source, max_bytes, consumed, tables=tables)
 
 
-def read_sources(sources: Iterable[Path], max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Article | Skipped]:
+def holds_pages(source: SourceFile) -> bool:
+    """Tell whether a file holds web pages to parse: a feed's entries, a web archive's records."""
+    return file_kind(source.path) in PAGE_HOLDING_KINDS
+
+
+def page_parts(
+    source: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES, consumed: Callable[[int], None] | None = None
+) -> Iterator[PagePart | Skipped | Duplicate]:
+    """Yield the pages inside a feed or web archive, for the page parser, and why each other part is none."""
+    reader = _read_feed if file_kind(source.path) == "feed" else _read_web_archive
+    yield from _read_parts(reader, source, max_bytes, consumed)
+
+
+def read_sources(
+    sources: Iterable[Path], max_bytes: int = DEFAULT_MAX_BYTES, *, tables: TableSettings = TableSettings()
+) -> Iterator[Article | Skipped | Duplicate]:
     """Yield an Article or a Skipped for every article or problem under the sources."""
     for found in find_files(sources):
         if isinstance(found, Skipped):
             yield found
         else:
-            yield from read_articles(found, max_bytes)
+            yield from read_articles(found, max_bytes, tables=tables)
+
+
+def _read_parts(
+    reader: Callable[..., Iterator], source: SourceFile, max_bytes: int, consumed: Callable[[int], None] | None, **options: object
+) -> Iterator:
+    """Yield what a reader of a file of many parts yields, or why the file cannot be read."""
+    if source.size == 0:
+        yield Skipped(str(source.path), "empty file")
+        return
+    try:
+        yield from reader(source, max_bytes, consumed or _ignore, **options)
+    except OSError as error:
+        yield Skipped(str(source.path), _os_reason(error))
+
+
+def _read_jsonl(source: SourceFile, max_bytes: int, consumed: Callable[[int], None], **_: object) -> Iterator[Article | Skipped]:
+    """Yield the articles of a JSON Lines file, line by line."""
+    with open(source.path, "rb") as lines:
+        yield from parse_jsonl(
+            lines, relative_path=source.relative_path, path=str(source.path), max_line_bytes=max_bytes, consumed=consumed
+        )
+
+
+def _read_table(
+    source: SourceFile, max_bytes: int, consumed: Callable[[int], None], *, tables: TableSettings, **_: object
+) -> Iterator[Article | Skipped]:
+    """Yield the articles of a CSV or TSV file, row by row."""
+    with open(source.path, "rb") as raw:
+        head = raw.read(_TABLE_SNIFF_BYTES)
+        raw.seek(0)
+        encoding = "utf-8-sig" if _is_utf8(head) else "cp1252"
+        with io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="") as lines:
+            sample = head.decode(encoding, errors="replace")
+            yield from parse_table(
+                lines,
+                delimiter=sniff_delimiter(sample, source.path.suffix.lower()),
+                layout=tables.layout_for(source.path),
+                aliases=tables.aliases,
+                relative_path=source.relative_path,
+                path=str(source.path),
+                max_row_bytes=max_bytes,
+                consumed=consumed,
+            )
+
+
+def _read_feed(source: SourceFile, max_bytes: int, consumed: Callable[[int], None]) -> Iterator[PagePart | Skipped]:
+    """Yield the entries of an RSS, Atom or JSON feed file, each a page for the page parser."""
+    from archive.feeds import entry_part, parse_feed  # feedparser is slow to import; few runs need it
+
+    path = str(source.path)
+    if source.size > max_bytes:
+        yield Skipped(path, f"larger than the {max_bytes // 1024 // 1024} MB limit")
+        return
+    try:
+        entries = parse_feed(source.path.read_bytes())
+    except ParseError as error:
+        yield Skipped(path, str(error))
+        return
+    if not entries:
+        yield Skipped(path, "a feed without entries")
+    for entry in entries:
+        yield entry_part(entry, path=path, relative_path=source.relative_path)
+    consumed(source.size)
+
+
+def _read_web_archive(
+    source: SourceFile, max_bytes: int, consumed: Callable[[int], None]
+) -> Iterator[PagePart | Skipped | Duplicate]:
+    """Yield the captured pages of a WARC file (or of each WARC inside a WACZ), record by record."""
+    from archive.warc import newest_captures, starts_like_warc, warc_captures  # warcio is slow to import
+
+    path = str(source.path)
+    try:
+        for label, opener, size in _warc_streams(source.path):
+            with opener() as stream:
+                if not starts_like_warc(stream.read(_SNIFF_BYTES)):
+                    yield Skipped(label, "not a web archive (it does not start with a WARC record)")
+                    consumed(size)
+                    continue
+                stream.seek(0)
+                newest = newest_captures(stream)
+            with opener() as stream:
+                done = 0
+                captures = warc_captures(
+                    stream, newest, label=label, path=path, relative_path=source.relative_path, max_bytes=max_bytes
+                )
+                for item in captures:
+                    position = stream.tell()
+                    consumed(position - done)
+                    done = position
+                    yield item
+                consumed(size - done)
+    except zipfile.BadZipFile as error:
+        yield Skipped(path, f"damaged web archive ({error})")
+
+
+def _warc_streams(path: Path) -> Iterator[tuple[str, Callable[[], AbstractContextManager[BinaryIO]], int]]:
+    """Yield (label, opener, size) for the WARC file, or for each WARC in a WACZ bundle's archive/ folder."""
+    if path.suffix.lower() != WACZ_EXTENSION:
+        yield str(path), lambda: open(path, "rb"), path.stat().st_size
+        return
+    with zipfile.ZipFile(path) as bundle:
+        for member in bundle.infolist():
+            if member.filename.startswith("archive/") and member.filename.lower().endswith(WARC_SUFFIXES):
+                yield f"{path}!{member.filename}", lambda member=member: bundle.open(member), member.file_size
+
+
+def _is_utf8(head: bytes) -> bool:
+    """Tell whether the first bytes of a file are UTF-8 (a character cut at the end of the sample is allowed)."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.reason == "unexpected end of data"
+    return True
+
+
+def _ignore(size: int) -> None:
+    """Report progress to no one."""
 
 
 def drop_duplicates(

@@ -10,7 +10,7 @@ Inside, one job per module, in the order a search runs:
 - `ranking`: BM25F, documents with every word first;
 - `facets`, `highlight`: counts per facet value; where the matched words are in a text;
 - `searching`: one search from request to result; `articles`: one article's page;
-- `writing`: rebuild and update; `schema`, `analysis`, `spelling`, `stats`;
+- `writing`: rebuild and update; `adding`: `archive add` (fetch, keep, update); `schema`, `analysis`, `spelling`, `stats`;
 - `engine/`: every use of Whoosh's private names.
 """
 
@@ -66,3 +66,16 @@ __all__ = [
     "search",
     "update",
 ]
+
+# `archive add`'s names load on first use: they bring in httpx, warcio and feedparser, slow to import for
+# every other command and for the web pages.
+_ADDING = frozenset({"Added", "NotAdded", "add_pages", "feed_links"})
+
+
+def __getattr__(name: str):
+    """Import the adding module's names when first asked for."""
+    if name in _ADDING:
+        from index import adding
+
+        return getattr(adding, name)
+    raise AttributeError(f"module 'index' has no attribute {name!r}")

@@ -60,6 +60,7 @@ def article_from_fields(fields: dict) -> Article:
         summary=fields.get("summary", ""),
         path=fields.get("path", ""),
         content_hash=fields.get("content_hash", ""),
+        captured=aware(fields.get("captured")),
     )
 
 

@@ -66,6 +66,7 @@ def build_schema() -> Schema:
         url=STORED(),
         path=ID(stored=True),
         mtime_ns=STORED(),
+        captured=STORED(),  # when a web archive captured the page, if it came from one
         content_hash=ID(stored=True),  # looked up by update to refuse copies of archived articles
     )
     for name in SEARCH_FIELDS:
@@ -92,6 +93,8 @@ def article_to_document(article: Article, mtime_ns: int = 0) -> dict:
     }
     if article.source:
         document["source"] = article.source
+    if article.captured:
+        document["captured"] = article.captured.astimezone(timezone.utc).replace(tzinfo=None)
     if article.published:
         # Whoosh stores naive datetimes; ours are all UTC, so dates sort and filter alike and the
         # year facet agrees with date: filters.

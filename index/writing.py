@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,8 +13,12 @@ from pathlib import Path
 from whoosh.writing import IndexWriter
 
 from archive.model import Article, Duplicate, Skipped
-from archive.page_workers import DEFAULT_TIME_LIMIT, PagePool, is_page
-from archive.sources import DEFAULT_MAX_BYTES, SourceFile, drop_duplicates, find_files, read_articles, resolve_source
+from archive.page_workers import DEFAULT_TIME_LIMIT, PageJob, PagePart, PagePool, is_page
+from archive.sources import (
+    DEFAULT_MAX_BYTES, SourceFile, drop_duplicates, file_kind, find_files, holds_pages, page_parts, read_articles,
+    resolve_source,
+)
+from archive.tables import TableSettings
 from index.engine.codec import ArchiveCodec
 from index.engine.writers import open_writer
 from index.schema import article_to_document, build_schema, path_term, url_key
@@ -48,6 +52,8 @@ class BuildSummary:
     index_path: str = ""
     published: bool = True
     skipped_by_reason: dict[str, int] = field(default_factory=dict)
+    files_by_kind: dict[str, int] = field(default_factory=dict)  # kinds as in archive.sources.KIND_LABELS
+    indexed_by_kind: dict[str, int] = field(default_factory=dict)
 
     @property
     def parsed(self) -> int:
@@ -70,6 +76,7 @@ def rebuild(
     time_limit: float = DEFAULT_TIME_LIMIT,
     force: bool = False,
     page_workers: int | None = None,
+    tables: TableSettings = TableSettings(),
 ) -> BuildSummary:
     """Index every article under the sources into a new generation and switch to it atomically.
 
@@ -91,7 +98,7 @@ def rebuild(
             words: Counter = Counter()
             counts, skipped = _add_all(
                 writer.add_document, found, _nothing_known, words, max_bytes, progress,
-                time_limit=time_limit, page_workers=page_workers,
+                time_limit=time_limit, page_workers=page_workers, tables=tables,
             )
             writer.commit()
             published = counts["indexed"] > 0
@@ -109,6 +116,7 @@ def update(
     progress: Progress | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
     page_workers: int | None = None,
+    tables: TableSettings = TableSettings(),
 ) -> BuildSummary:
     """Index new and changed files under the sources and drop documents whose files are gone.
 
@@ -154,7 +162,8 @@ def update(
                     for path in removed:
                         writer.delete_by_term("path", path)
                     counts, skipped = _add_all(
-                        writer.add_document, changed, existing, words, max_bytes, progress, id_taken, time_limit, page_workers
+                        writer.add_document, changed, existing, words, max_bytes, progress, id_taken,
+                        time_limit=time_limit, page_workers=page_workers, tables=tables,
                     )
                     writer.commit()
                     if counts["indexed"] or removed:  # else every new file was skipped: the live index stays
@@ -244,16 +253,18 @@ def _add_all(
     id_taken: Callable[[str], bool] = lambda article_id: False,
     time_limit: float = DEFAULT_TIME_LIMIT,
     page_workers: int | None = None,
+    tables: TableSettings = TableSettings(),
 ) -> tuple[Counter, list[Skipped]]:
-    """Parse the found files, hand each new article to the writer and count its words."""
+    """Parse the found files, hand each new article to the writer and count its words (and its kind)."""
     counts: Counter = Counter()
     skipped: list[Skipped] = []
     mtimes = {str(item.path): item.mtime_ns for item in found if isinstance(item, SourceFile)}
-    for item in drop_duplicates(_read_all(found, max_bytes, progress, time_limit, page_workers), existing, id_taken):
+    for item in drop_duplicates(_read_all(found, max_bytes, progress, time_limit, page_workers, tables), existing, id_taken):
         if isinstance(item, Article):
             add(**article_to_document(item, mtimes.get(item.path, 0)))
             words.update(article_words(item.title, item.body))
             counts["indexed"] += 1
+            counts[f"kind:{file_kind(Path(item.path))}"] += 1
         elif isinstance(item, Duplicate):
             counts["duplicates"] += 1
         else:
@@ -261,9 +272,19 @@ def _add_all(
     return counts, skipped
 
 
+# What _read_all hands on, in the order found: a file to read in this process, a page the pool parses,
+# an outcome known already (a record skipped), or a number of bytes read (for the progress bar).
+_Step = SourceFile | PagePart | Article | Skipped | Duplicate | int
+
+
 def _read_all(
-    found: Sequence[SourceFile | Skipped], max_bytes: int, progress: Progress | None, time_limit: float, page_workers: int | None
-) -> Iterator[Article | Skipped]:
+    found: Sequence[SourceFile | Skipped],
+    max_bytes: int,
+    progress: Progress | None,
+    time_limit: float,
+    page_workers: int | None,
+    tables: TableSettings,
+) -> Iterator[Article | Skipped | Duplicate]:
     """Read each found file, turning every failure into a Skipped so one bad or slow file never stops a run."""
     total = sum(item.size for item in found if isinstance(item, SourceFile))
     done = 0
@@ -274,20 +295,60 @@ def _read_all(
         if progress:
             progress(min(done, total), total)
 
+    steps: deque[_Step] = deque()
     with PagePool(page_workers, time_limit, max_bytes) as pool:
         # The pool parses pages ahead, on every worker; their articles come back in the order found.
-        pages = pool.parse(item for item in found if isinstance(item, SourceFile) and is_page(item))
-        for item in found:
-            if isinstance(item, Skipped):
-                yield item
-            elif is_page(item):
-                yield next(pages)
-                consumed(item.size)
-            else:
+        for step in _in_order(steps, pool.parse(_page_jobs(found, steps, max_bytes))):
+            if isinstance(step, int):
+                consumed(step)
+            elif isinstance(step, SourceFile):
                 try:
-                    yield from read_articles(item, max_bytes, consumed)
+                    yield from read_articles(step, max_bytes, consumed, tables=tables)
                 except Exception as error:  # a parser bug on one odd file must not cost the whole run
-                    yield Skipped(str(item.path), f"could not be parsed ({type(error).__name__})")
+                    yield Skipped(str(step.path), f"could not be parsed ({type(error).__name__})")
+            else:
+                yield step
+
+
+def _page_jobs(found: Sequence[SourceFile | Skipped], steps: deque[_Step], max_bytes: int) -> Iterator[PageJob]:
+    """Queue the steps of every found file in order, yielding the pages among them to the pool as it asks.
+
+    Files of cheap text are queued whole, to be read when their turn comes; pages (saved pages, and the
+    records and entries inside web archives and feeds) go to the pool at once, so every worker stays busy.
+    """
+    for item in found:
+        if isinstance(item, Skipped):
+            steps.append(item)
+        elif is_page(item):
+            steps += (PagePart(item), item.size)
+            yield item
+        elif holds_pages(item):
+            try:
+                for part in page_parts(item, max_bytes, steps.append):
+                    steps.append(part)
+                    if isinstance(part, PagePart):
+                        yield part.job
+            except Exception as error:  # a reader bug on one odd file must not cost the whole run
+                steps.append(Skipped(str(item.path), f"could not be parsed ({type(error).__name__})"))
+        else:
+            steps.append(item)
+
+
+def _in_order(steps: deque[_Step], outcomes: Iterator[Article | Skipped]) -> Iterator[_Step]:
+    """Yield the queued steps in order, each page replaced by its outcome from the pool."""
+    arrived: Article | Skipped | None = None  # an outcome the pool gave before its page was reached
+    while True:
+        if not steps:
+            # Asking the pool for an outcome makes it queue the steps up to that page (and cheap files past it).
+            arrived = next(outcomes, None)
+            if not steps:
+                return
+        step = steps.popleft()
+        if isinstance(step, PagePart):
+            yield step.article(next(outcomes) if arrived is None else arrived)
+            arrived = None
+        else:
+            yield step
 
 
 def _writer_options(input_bytes: int, processes: int | None) -> dict:
@@ -325,4 +386,6 @@ def _summary(
         index_path=str(location.root),
         published=published,
         skipped_by_reason=dict(Counter(item.reason for item in skipped)),
+        files_by_kind=dict(Counter(file_kind(item.path) for item in found if isinstance(item, SourceFile))),
+        indexed_by_kind={name.removeprefix("kind:"): count for name, count in counts.items() if name.startswith("kind:")},
     )

@@ -93,7 +93,9 @@ def app(tmp_path):
     """Return an app whose index (not built yet) and sources live in a temporary folder."""
     sources = tmp_path / "sources"
     shutil.copytree(SEEDS, sources)
-    return create_app({"TESTING": True, "INDEX_PATH": str(tmp_path / "index"), "SOURCES": [str(sources)]})
+    return create_app({
+        "TESTING": True, "INDEX_PATH": str(tmp_path / "index"), "SOURCES": [str(sources)], "CAPTURES_PATH": str(tmp_path / "captures"),
+    })
 
 
 @pytest.fixture

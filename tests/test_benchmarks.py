@@ -1,4 +1,4 @@
-"""A quick run of the benchmark suite on 2,000 documents, so that it cannot rot."""
+"""Quick runs of the benchmarks (the suite on 2,000 documents, the WARC benchmark on small sizes), so that they cannot rot."""
 
 from __future__ import annotations
 
@@ -34,3 +34,19 @@ def test_benchmark_suite_smoke_run():
     assert figures["http"]["server_rss_mb"] > 0
     for heading in ("1. Rebuild", "2. Query latency", "3. One new article", "4. Cold start", "5. Search page over HTTP"):
         assert heading in output.stdout
+
+
+@pytest.mark.slow
+def test_warc_benchmark_smoke_run():
+    shared_data("news_html")
+    output = subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks.warc_ingest", "--smoke"], cwd=REPOSITORY, capture_output=True, text=True, timeout=900,
+    )
+    assert output.returncode == 0, output.stderr
+    figures = json.loads(output.stdout.strip().splitlines()[-1])
+    speed = figures["speed"]
+    assert speed["warc"]["runs"][0]["indexed"] == speed["loose"]["runs"][0]["indexed"] == 31
+    assert speed["ratio_warc_vs_loose"] > 0
+    for row in figures["memory"].values():
+        assert row["indexed"] > 0 and row["largest_process_peak_mb"] > 0 and row["tree_peak_mb"] > 0
+    assert "1. Ingest speed" in output.stdout and "2. Peak memory" in output.stdout

@@ -123,12 +123,13 @@ def test_an_index_of_an_older_format_is_reported_as_needing_a_rebuild(tmp_path):
         LiveIndex(location).snapshot()
 
 
-def test_an_older_format_is_told_before_its_files_are_read(tmp_path):
-    """An index from before the analyzer and codec classes moved could not be unpickled: it must say rebuild, not damaged."""
+@pytest.mark.parametrize("older", ["news-archive index 1", "news-archive index 2"])
+def test_an_older_format_is_told_before_its_files_are_read(tmp_path, older):
+    """An index from before the analyzer and codec classes moved (1), or before `captured` (2), must say rebuild."""
     location = IndexLocation(tmp_path / "index")
     rebuild(location, [SEEDS])
     generation = location.current_generation()
-    (generation / FORMAT_FILE).write_text("news-archive index 1\n", encoding="utf-8")
+    (generation / FORMAT_FILE).write_text(f"{older}\n", encoding="utf-8")
     for table_of_contents in Path(generation).glob("*.toc"):
         table_of_contents.write_bytes(b"not a pickle")
     with pytest.raises(IndexOutdated, match="Rebuild it with: archive rebuild"):

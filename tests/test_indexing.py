@@ -98,11 +98,11 @@ def test_interrupted_rebuild_keeps_the_old_index_and_leaves_no_debris(tmp_path, 
     original = writing.read_articles
     calls = []
 
-    def failing_read(source, max_bytes, consumed):
+    def failing_read(source, max_bytes, consumed, **options):
         calls.append(source)
         if len(calls) == 3:
             raise KeyboardInterrupt  # what Ctrl-C raises; not caught as a per-file failure
-        return original(source, max_bytes, consumed)
+        return original(source, max_bytes, consumed, **options)
 
     monkeypatch.setattr(writing, "read_articles", failing_read)
     with pytest.raises(KeyboardInterrupt):
@@ -122,10 +122,10 @@ def test_a_parser_crash_on_one_file_skips_only_that_file(tmp_path, monkeypatch):
     _write(sources / "bad.txt", "Bad\n\nCrashes the parser.")
     original = writing.read_articles
 
-    def crashing_read(source, max_bytes, consumed):
+    def crashing_read(source, max_bytes, consumed, **options):
         if source.path.name == "bad.txt":
             raise RecursionError("maximum recursion depth exceeded")
-        return original(source, max_bytes, consumed)
+        return original(source, max_bytes, consumed, **options)
 
     monkeypatch.setattr(writing, "read_articles", crashing_read)
     summary = rebuild(IndexLocation(tmp_path / "index"), [sources])

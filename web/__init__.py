@@ -55,6 +55,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         SEARCH_TIME_LIMIT=TIME_LIMIT_SECONDS,  # seconds; a search past it answers with partial results
         EXTRACTION_TIME_LIMIT=DEFAULT_TIME_LIMIT,  # seconds to read one saved page before it is skipped
         CACHE_MB=DEFAULT_CACHE_MB,  # what each serving process keeps in its search caches
+        CAPTURES_PATH=str(where.instance / "captures"),  # WARC files of pages added with `archive add`
+        FETCH_TIMEOUT=30.0,  # seconds `archive add` waits for a silent server
+        PUBLIC_URL="http://127.0.0.1:8000",  # where `archive serve` is reached, for the addresses `archive add` prints
+        CSV_COLUMNS={},  # other header names of CSV/TSV columns: {"headline_text": "title"}
+        CSV_FILES={},  # layouts of CSV/TSV files by pattern: {"ag_news/*.csv": {"columns": [...], "categories": {...}}}
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -64,6 +69,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.config["SOURCES"] = os.environ["ARCHIVE_SOURCES"].split(os.pathsep)
         if os.environ.get("ARCHIVE_CACHE_MB"):
             app.config["CACHE_MB"] = _megabytes("ARCHIVE_CACHE_MB", os.environ["ARCHIVE_CACHE_MB"])
+        if os.environ.get("ARCHIVE_CAPTURES"):
+            app.config["CAPTURES_PATH"] = os.environ["ARCHIVE_CAPTURES"]
     else:
         app.config.from_mapping(test_config)
     if isinstance(app.config["SOURCES"], str):

@@ -1,17 +1,19 @@
-"""The `archive` command: serve, rebuild, update, search and stats (how they look in a terminal: web/terminal.py)."""
+"""The `archive` command: serve, rebuild, update, add, search and stats (how they look in a terminal: web/terminal.py)."""
 
 from __future__ import annotations
 
 import json
 import socket
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 from flask.cli import ScriptInfo, with_appcontext
 
+from archive.tables import TableSettings, table_settings
 from index import (
     BuildSummary,
     IndexBusy,
@@ -89,6 +91,56 @@ def update_command(
     summary = _write(update, "Updating", _location(index_path), tried, max_file_mb, time_limit, verbose)
     if not summary.files:
         _warn(f"{terminal.nothing_read(tried)}: no file was found there. Check the paths.")
+
+
+@click.command("add", short_help="Fetch pages by their address, keep them and index them at once.")
+@with_appcontext
+@click.argument("urls", nargs=-1)
+@click.option("--feed", "feeds", multiple=True, metavar="URL", help="Fetch this feed and add every article it links to (repeatable).")
+@index_option
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Give up on a server silent this many seconds [default: 30].")
+@click.option("--max-file-mb", type=click.IntRange(min=1), help="Refuse pages larger than this [default: 10].")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Refuse a page whose text takes longer than this many seconds to extract [default: 30].",
+)
+def add_command(
+    urls: tuple[str, ...], feeds: tuple[str, ...], index_path: Path | None, timeout: float | None, max_file_mb: int | None,
+    time_limit: float | None,
+) -> None:
+    """Fetch the pages at URLS (`-`: one address a line from standard input), keep each in a WARC file and index it."""
+    # httpx, warcio and feedparser take a while to import; only this command needs them.
+    from archive.fetching import FetchError, FetchLimits
+    from index import NotAdded, add_pages, feed_links
+
+    if not urls and not feeds:
+        raise click.UsageError("Give the addresses of pages, `-` to read them from standard input, or --feed URL.")
+    config = current_app.config
+    seconds = timeout or config["FETCH_TIMEOUT"]
+    limits = FetchLimits(min(seconds, 10.0), seconds, 4 * seconds, (max_file_mb or config["MAX_FILE_MB"]) * 1024 * 1024)
+    addresses = [line.strip() for url in urls for line in (sys.stdin.read().splitlines() if url == "-" else [url])]
+    failed = False
+    for feed in feeds:
+        try:
+            addresses += feed_links(feed, limits)
+        except FetchError as error:
+            click.echo(terminal.not_added_line(feed, str(error)), err=True)
+            failed = True
+    captures = Path(config["CAPTURES_PATH"])
+    with _writing():
+        outcomes = add_pages(
+            _location(index_path),
+            captures,
+            [address for address in addresses if address and not address.startswith("#")],
+            limits=limits,
+            time_limit=time_limit or config["EXTRACTION_TIME_LIMIT"],
+            first_build_sources=_configured_sources() + [captures],
+            tables=_tables(),
+            report=_print_outcome,
+        )
+    if failed or any(isinstance(outcome, NotAdded) for outcome in outcomes):
+        raise SystemExit(1)
 
 
 @click.command("search", short_help="Search the archive from the terminal.")
@@ -202,7 +254,7 @@ def _announce(host: str, port: int, workers: int) -> None:
     click.echo(f"The archive is running at http://{terminal.url_host(host)}:{port}/{processes} (press Ctrl-C to stop)")
 
 
-COMMANDS = (serve_command, rebuild_command, update_command, search_command, stats_command)
+COMMANDS = (serve_command, rebuild_command, update_command, add_command, search_command, stats_command)
 
 
 @click.group("archive", commands=COMMANDS)
@@ -248,6 +300,7 @@ def _write(
             max_bytes=(max_file_mb or config["MAX_FILE_MB"]) * 1024 * 1024,
             progress=progress,
             time_limit=time_limit or config["EXTRACTION_TIME_LIMIT"],
+            tables=_tables(),
             **options,
         )
     _echo(terminal.summary_lines(summary, verbose))
@@ -260,8 +313,37 @@ def _location(index_path: Path | None) -> IndexLocation:
 
 
 def _sources(sources: tuple[Path, ...]) -> list[Path]:
-    """Return the sources given, or the configured defaults."""
-    return list(sources) or [Path(source) for source in current_app.config["SOURCES"]]
+    """Return the sources given, or the configured defaults and the folder of pages added with `archive add`."""
+    if sources:
+        return list(sources)
+    captures = Path(current_app.config["CAPTURES_PATH"])
+    return _configured_sources() + ([captures] if captures.is_dir() else [])
+
+
+def _configured_sources() -> list[Path]:
+    """Return the SOURCES setting as paths."""
+    return [Path(source) for source in current_app.config["SOURCES"]]
+
+
+def _tables() -> TableSettings:
+    """Return the instance's settings for CSV and TSV files, or stop naming the bad one."""
+    try:
+        return table_settings(current_app.config["CSV_COLUMNS"], current_app.config["CSV_FILES"])
+    except (ValueError, AttributeError, TypeError) as error:
+        raise click.ClickException(f"CSV_COLUMNS or CSV_FILES in config.py: {error}. See the README: CSV and TSV files.") from None
+
+
+def _print_outcome(outcome) -> None:
+    """Print one added page's address in the archive, or why an address was not added."""
+    from index import NotAdded
+
+    if isinstance(outcome, NotAdded):
+        click.echo(terminal.not_added_line(outcome.url, outcome.reason), err=True)
+        return
+    app = current_app._get_current_object()
+    with app.test_request_context(base_url=app.config["PUBLIC_URL"]):
+        address = url_for("views.article", key=outcome.key, _external=True)
+    click.echo(terminal.added_line(address, outcome.title, outcome.already))
 
 
 def _open(live: LiveIndex) -> Snapshot:

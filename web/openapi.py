@@ -128,6 +128,7 @@ def _schemas() -> dict:
         "marked_paragraphs": strings, "category": {"type": "string"}, "published": _DATETIME_OR_NULL,
         "authors": strings, "source": {"type": "string"}, "url": {"type": "string"}, "language": {"type": "string"},
         "tags": strings, "summary": {"type": "string"},
+        "captured": {**_DATETIME_OR_NULL, "description": "When a web archive or `archive add` captured the page."},
         "similar": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
     })
     error = _object({"error": {"type": "string"}, "status": {"type": "integer"}})

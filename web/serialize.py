@@ -67,5 +67,6 @@ def article_page_to_dict(page: ArticlePage) -> dict:
         "language": article.language,
         "tags": list(article.tags),
         "summary": article.summary,
+        "captured": _iso(article.captured),
         "similar": [hit_to_dict(hit) for hit in page.similar],
     }

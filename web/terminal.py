@@ -11,6 +11,7 @@ import click
 
 from archive.categories import category_label
 from archive.names import escape_undecodable
+from archive.sources import KIND_LABELS
 from index import FILTERS, BuildSummary, IndexStats, Marked, SearchResult
 
 
@@ -48,11 +49,28 @@ def summary_lines(summary: BuildSummary, verbose: bool) -> list[str]:
     lines = [f"{done} the index at {summary.index_path} in {summary.elapsed:.1f} s"]
     lines += [f"  {name:<20}{value:>9,}" for name, value in rows]
     lines += [f"    {count:>6,}  {reason}" for reason, count in sorted(summary.skipped_by_reason.items(), key=lambda item: -item[1])]
+    if summary.files_by_kind:
+        lines.append(f"  {'by kind':<20}{'files':>9}{'indexed':>10}")
+    lines += [
+        f"    {label:<18}{summary.files_by_kind[kind]:>9,}{summary.indexed_by_kind.get(kind, 0):>10,}"
+        for kind, label in KIND_LABELS.items()
+        if kind in summary.files_by_kind
+    ]
     lines.append(f"  {'documents per second':<20}{summary.documents_per_second:>9,.0f}")
     lines.append(f"  {'documents in index':<20}{summary.documents_in_index:>9,}")
     if verbose:
         lines += [f"  skipped {escape_undecodable(skipped.path)}: {skipped.reason}" for skipped in summary.skipped]
     return lines
+
+
+def added_line(address: str, title: str, already: bool) -> str:
+    """Return the line `archive add` prints for a page in the archive: its address there and its title."""
+    return f"{address}  {title}" + ("  (the same text was already in the archive)" if already else "")
+
+
+def not_added_line(url: str, reason: str) -> str:
+    """Return the line `archive add` prints for an address it could not add."""
+    return f"Not added: {url}: {reason}"
 
 
 def nothing_read(sources: Sequence[Path]) -> str:
