@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from archive.categories import normalize_category
+from archive.languages import article_language
 from archive.names import escape_undecodable
 
 _WHITESPACE = re.compile(r"\s+")
@@ -27,7 +28,7 @@ class Article:
     authors: tuple[str, ...] = ()
     source: str = ""
     url: str = ""
-    language: str = ""
+    language: str = ""  # a primary language subtag ("fr"), declared or detected; "" when unknown
     tags: tuple[str, ...] = ()
     summary: str = ""
     path: str = ""
@@ -67,7 +68,7 @@ def make_article(
     tags: tuple[str, ...] | list[str] = (),
     summary: str = "",
 ) -> Article:
-    """Build an Article with its id, hash and normalized category derived consistently."""
+    """Build an Article with its id, hash, normalized category and language (detected when not declared) derived consistently."""
     title = _WHITESPACE.sub(" ", _CONTROL.sub("", title)).strip()
     body = _CONTROL.sub("", body)
     return Article(
@@ -79,7 +80,7 @@ def make_article(
         authors=_unique(authors),
         source=_CONTROL.sub("", source).strip(),
         url=url,
-        language=language.strip().lower(),
+        language=article_language(language, title, body),
         tags=_unique(t.strip().lower() for t in tags),
         summary=_CONTROL.sub("", summary).strip(),
         path=relative_path,

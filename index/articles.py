@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archive.model import Article
+from index.analysis import analysis_family
 from index.highlight import Marked, mark_text, query_terms
-from index.schema import split_values
+from index.schema import search_field, split_values
 from index.searching import Hit, aware, hit_from_fields
 from index.snapshot import Snapshot
 
@@ -33,13 +34,15 @@ def article_page(snapshot: Snapshot, key: str, query: str = "") -> ArticlePage |
             return None
         fields = searcher.stored_fields(docnum)
         article = article_from_fields(fields)
-        terms = query_terms(snapshot.parser().parse(query), snapshot.reader) if query else frozenset()
-        similar = searcher.more_like(docnum, "body", text=article.body, top=SIMILAR_ARTICLES + 1, numterms=12)
+        family = analysis_family(article.language)
+        terms = query_terms(snapshot.parser().parse(query), snapshot.reader).get(family, frozenset()) if query else frozenset()
+        # Similar articles are those of the same language holding the article's most telling words.
+        similar = searcher.more_like(docnum, search_field("body", family), text=article.body, top=SIMILAR_ARTICLES + 1, numterms=12)
         return ArticlePage(
             article=article,
             key=key,
-            marked_title=mark_text(article.title, terms),
-            marked_paragraphs=tuple(mark_text(paragraph, terms) for paragraph in article.paragraphs),
+            marked_title=mark_text(article.title, terms, family),
+            marked_paragraphs=tuple(mark_text(paragraph, terms, family) for paragraph in article.paragraphs),
             similar=tuple(hit_from_fields(hit.fields(), hit.score) for hit in similar if hit.docnum != docnum)[:SIMILAR_ARTICLES],
         )
 

@@ -4,6 +4,11 @@ A query is read into clauses. The words typed are optional clauses: results hold
 they can (those with every word first), so a question with a word no article uses still finds
 articles. Quoted phrases, `+word` and words joined by an explicit AND are required clauses; `-word`
 and `NOT word` are excluded ones.
+
+Each word is analysed the way each language's articles were (see index/analysis.py), so a clause looks
+for "journaux" in English articles and for its French stem "journal" in French ones. A word one
+language drops as a stop word (the English "the") counts as held by every article of that language,
+as it would in an archive of that language alone.
 """
 
 from __future__ import annotations
@@ -11,15 +16,17 @@ from __future__ import annotations
 import calendar
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from whoosh import query as wq
 from whoosh.analysis import Analyzer
 from whoosh.fields import Schema
+from whoosh.reading import IndexReader
 from whoosh.qparser import AndGroup, FieldsPlugin, MultifieldParser, PhrasePlugin, PlusMinusPlugin, RangePlugin, syntax
 
-from index.schema import FILTER_NAMES, SEARCH_FIELDS
+from index.schema import ANALYSIS_FIELD, FILTER_NAMES, field_family, is_search_field, search_field, search_fields
 
 MAX_QUERY_LENGTH = 4000  # a long question pasted in whole is still read whole
 # field:value or field:"quoted value", negated by a leading - or NOT.
@@ -95,11 +102,16 @@ class ParsedQuery:
 
 
 class QueryParser:
-    """The archive's query parser for one schema (building it compiles dozens of patterns, so a snapshot keeps one)."""
+    """The archive's query parser for one schema (building it compiles dozens of patterns, so a snapshot keeps one).
 
-    def __init__(self, schema: Schema) -> None:
-        self.whoosh = _whoosh_parser(schema)
-        self.analyzer: Analyzer = schema[SEARCH_FIELDS[-1]].analyzer
+    Words are analysed in each of the analysis families the index holds articles of (English when it holds none).
+    """
+
+    def __init__(self, schema: Schema, families: tuple[str, ...] = ()) -> None:
+        self.families = families or ("en",)
+        self.whoosh = _whoosh_parser(schema, search_fields(self.families))
+        self.analyzers: dict[str, Analyzer] = {family: schema[search_field("body", family)].analyzer for family in self.families}
+        self._as_phrase = {family: schema[search_field("body", family)].multitoken_query == "phrase" for family in self.families}
 
     def parse(self, text: str) -> ParsedQuery:
         """Parse a user's query; never raises, degrading to plain words when the syntax is broken."""
@@ -154,7 +166,7 @@ class QueryParser:
             clauses = None
         if clauses is not None and any(clauses) and not _has_broad_wildcard(clauses):
             return tuple(clauses[0]), tuple(clauses[1]), tuple(clauses[2]), ""
-        words = _plain_words(text, self.analyzer)
+        words = tuple(self.word_clauses(" ".join(dict.fromkeys(_WORD.findall(text)))))
         if not words:
             return (), (), (), "no searchable words were left in the query (only very common words or symbols)"
         return (), words, (), "the query syntax was unclear, so it was searched as plain words"
@@ -175,7 +187,8 @@ class QueryParser:
 
     def syntax_clauses(self, text: str) -> list[list[Clause]]:
         """Return the required, optional and excluded clauses of a query, read by Whoosh's parser."""
-        required, optional, excluded = (_weight_repeats(group, text, self.analyzer) for group in _read_tree(self.whoosh, self.whoosh.process(text), text))
+        groups = _read_tree(self.whoosh, self.whoosh.process(text), text, self._held_by_stopping)
+        required, optional, excluded = (self._weight_repeats(group, text) for group in groups)
         needed = {describe_query(clause.query) for clause in required}  # a word typed twice, once with +, is required
         return [required, [clause for clause in optional if describe_query(clause.query) not in needed], excluded]
 
@@ -186,15 +199,54 @@ class QueryParser:
         """
         clauses = []
         for chunk in text.split():
-            terms = [token.text for token in self.analyzer(chunk)]
-            if not terms:
+            queries = []
+            for family in self.families:
+                terms = [token.text for token in self.analyzers[family](chunk)]
+                if len(terms) == 1:
+                    queries += [wq.Term(name, terms[0]) for name in search_fields((family,))]
+                elif terms and self._as_phrase[family]:
+                    queries += [wq.Phrase(name, terms) for name in search_fields((family,))]
+                elif terms:
+                    queries += [wq.And([wq.Term(name, term) for term in terms]) for name in search_fields((family,))]
+            if queries:
+                clauses.append(Clause(self._held_by_stopping(wq.Or(queries), chunk), chunk.strip(_TRAILING) or chunk))
+        return self._weight_repeats(clauses, text)
+
+    def indexed_terms(self, reader: IndexReader) -> Callable[[str], frozenset[tuple[str, str]]]:
+        """Return what tells the (family, term) pairs a word is searched by that the index holds."""
+
+        def found(word: str) -> frozenset[tuple[str, str]]:
+            return frozenset(
+                (family, token.text)
+                for family, analyzer in self.analyzers.items()
+                for token in analyzer(word)
+                if any((name, token.text) in reader for name in search_fields((family,)))
+            )
+
+        return found
+
+    def _held_by_stopping(self, query: wq.Query, word: str) -> wq.Query:
+        """Return a word's query, also matching every article of the families that drop the word as a stop word."""
+        stopping = [family for family in self.families if not any(True for _ in self.analyzers[family](word))]
+        return wq.Or([query, *(wq.Term(ANALYSIS_FIELD, family) for family in stopping)]) if stopping else query
+
+    def _weight_repeats(self, clauses: list[Clause], text: str) -> list[Clause]:
+        """Weight each term by how often it was typed, as BM25 weighs repeated query terms; keep one clause per term."""
+        counts = {family: Counter(token.text for token in analyzer(text)) for family, analyzer in self.analyzers.items()}
+        seen: set[str] = set()
+        kept = []
+        for clause in clauses:
+            key = describe_query(clause.query)
+            if key in seen:
                 continue
-            if len(terms) == 1:
-                query = wq.Or([wq.Term(name, terms[0]) for name in SEARCH_FIELDS])
-            else:
-                query = wq.Or([wq.And([wq.Term(name, term) for term in terms]) for name in SEARCH_FIELDS])
-            clauses.append(Clause(query, chunk.strip(_TRAILING) or chunk))
-        return _weight_repeats(clauses, text, self.analyzer)
+            seen.add(key)
+
+            def weigh(node: wq.Query) -> wq.Query:
+                repeats = counts[field_family(node.fieldname)][node.text] if isinstance(node, wq.Term) and is_search_field(node.fieldname) else 1
+                return node.with_boost(node.boost * repeats) if repeats > 1 else node
+
+            kept.append(Clause(clause.query.accept(weigh), clause.typed))
+        return kept
 
 
 def has_syntax(text: str) -> bool:
@@ -220,9 +272,9 @@ class _TypedWords(AndGroup):
     """The parser's grouping of words side by side (and in brackets), told apart from an explicit AND."""
 
 
-def _whoosh_parser(schema: Schema) -> MultifieldParser:
-    """Return a parser over title and body where field:value is text, not a field (filters are ours)."""
-    parser = MultifieldParser(list(SEARCH_FIELDS), schema, group=_TypedWords)
+def _whoosh_parser(schema: Schema, fieldnames: tuple[str, ...]) -> MultifieldParser:
+    """Return a parser over the search fields where field:value is text, not a field (filters are ours)."""
+    parser = MultifieldParser(list(fieldnames), schema, group=_TypedWords)
     parser.remove_plugin_class(FieldsPlugin)
     parser.remove_plugin_class(RangePlugin)
     # A minus only negates at the start of a word: "anti-war" means the words anti and war, not "anti NOT war".
@@ -230,8 +282,13 @@ def _whoosh_parser(schema: Schema) -> MultifieldParser:
     return parser
 
 
-def _read_tree(parser: MultifieldParser, tree: syntax.GroupNode, text: str) -> tuple[list[Clause], list[Clause], list[Clause]]:
-    """Sort the parsed syntax tree's top level into required, optional and excluded clauses, each in the order typed."""
+def _read_tree(
+    parser: MultifieldParser, tree: syntax.GroupNode, text: str, held_by_stopping: Callable[[wq.Query, str], wq.Query]
+) -> tuple[list[Clause], list[Clause], list[Clause]]:
+    """Sort the parsed syntax tree's top level into required, optional and excluded clauses, each in the order typed.
+
+    A wanted word is widened by held_by_stopping (to the articles of languages that drop it as a stop word).
+    """
     required: list[tuple[int, Clause]] = []
     optional: list[tuple[int, Clause]] = []
     excluded: list[tuple[int, Clause]] = []
@@ -241,6 +298,9 @@ def _read_tree(parser: MultifieldParser, tree: syntax.GroupNode, text: str) -> t
         if query is not None and query is not wq.NullQuery:
             query = query.normalize()
         if query is not None and query is not wq.NullQuery:
+            word = _plain_word(node)
+            if target is not excluded and word is not None:
+                query = held_by_stopping(query, word)
             target.append((getattr(node, "startchar", None) or 0, Clause(query, _typed(node, query, text))))
 
     def top(node: syntax.SyntaxNode) -> None:
@@ -275,6 +335,13 @@ def _read_tree(parser: MultifieldParser, tree: syntax.GroupNode, text: str) -> t
     return tuple([clause for _, clause in sorted(group, key=lambda item: item[0])] for group in (required, optional, excluded))
 
 
+def _plain_word(node: syntax.SyntaxNode) -> str | None:
+    """Return the word a node stands for when it is a plain word (the same word in each search field), else None."""
+    children = list(node) if isinstance(node, syntax.OrGroup) else [node]
+    words = {child.text for child in children if type(child) is syntax.WordNode}
+    return words.pop() if len(words) == 1 and all(type(child) is syntax.WordNode for child in children) else None
+
+
 def _is_phrase(node: syntax.SyntaxNode) -> bool:
     """Tell whether a node is a quoted phrase (a group of phrases: the same phrase in each field)."""
     if isinstance(node, PhrasePlugin.PhraseNode):
@@ -288,32 +355,6 @@ def _typed(node: syntax.SyntaxNode, query: wq.Query, text: str) -> str:
     typed = text[start:end] if start is not None and end is not None and 0 <= start < end <= len(text) else ""
     # Whoosh gives a wildcard node the range of its star alone.
     return " ".join(typed.split()).strip(_TRAILING) if _WORD.search(typed) else describe_query(query)
-
-
-def _weight_repeats(clauses: list[Clause], text: str, analyzer: Analyzer) -> list[Clause]:
-    """Weight each term by how often it was typed, as BM25 weighs repeated query terms; keep one clause per term."""
-    counts = Counter(token.text for token in analyzer(text))
-    seen: set[str] = set()
-    kept = []
-    for clause in clauses:
-        key = describe_query(clause.query)
-        if key in seen:
-            continue
-        seen.add(key)
-
-        def weigh(node: wq.Query) -> wq.Query:
-            if isinstance(node, wq.Term) and counts[node.text] > 1:
-                return node.with_boost(node.boost * counts[node.text])
-            return node
-
-        kept.append(Clause(clause.query.accept(weigh), clause.typed))
-    return kept
-
-
-def _plain_words(text: str, analyzer: Analyzer) -> tuple[Clause, ...]:
-    """Return one optional clause per analyzed word of the text, looked for in title and body."""
-    terms = dict.fromkeys(token.text for token in analyzer(text))
-    return tuple(Clause(wq.Or([wq.Term(name, term) for name in SEARCH_FIELDS]), term) for term in terms)
 
 
 def _has_broad_wildcard(groups: list[list[Clause]]) -> bool:

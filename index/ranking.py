@@ -4,6 +4,12 @@ BM25F as in Robertson, Zaragoza and Taylor, "Simple BM25 extension to multiple w
 one idf per term over whole articles; each field's term frequency normalised by that field's length
 and weighted; the weighted frequencies added, then saturated once. Summing a BM25 per field instead
 gives a common word that is rare among titles the weight of a rare word whenever it stands in a title.
+
+A term belongs to an analysis family (the English "peac", the French "journal"): its rarity is counted
+over the whole archive, as for any other term, and each field's average length over the family's own
+articles (a Chinese article's length counts pairs of characters, not words). Counting idf within the
+family instead (as Lucene counts per field) made any word of a small family common: a French word in one
+of the two French articles ranked it below English articles with the same word.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from whoosh import query as wq
 from index.engine.postings import candidate_positions
 from index.matching import clause_terms
 from index.querying import Clause
-from index.schema import SEARCH_FIELDS
+from index.analysis import analysis_family
+from index.schema import SEARCH_PARTS, field_family, is_search_field, search_field, search_fields
 from index.snapshot import NO_DATE, Snapshot
 
 TIER_RULES = ("strict", "all-first")
@@ -62,20 +69,25 @@ def bm25f_scores(snapshot: Snapshot, clauses: Sequence[Clause], masks: Sequence[
     """Return every document's BM25F score for the clauses, each clause counting only where it matches."""
     scores = np.zeros(snapshot.size, dtype=np.float64)
     for clause, mask in zip(clauses, masks):
-        texts: dict[str, float] = {}
+        texts: dict[tuple[str, str], float] = {}
+        wildcard = 0.0
         for leaf in clause_terms(clause):
+            if not is_search_field(leaf.fieldname):
+                continue  # a language's articles held by a word it drops as a stop word: nothing to score
+            family = field_family(leaf.fieldname)
             if isinstance(leaf, wq.Term):
-                texts[leaf.text] = max(texts.get(leaf.text, 0.0), leaf.boost)
+                texts[family, leaf.text] = max(texts.get((family, leaf.text), 0.0), leaf.boost)
             elif isinstance(leaf, wq.Phrase):
-                texts.update((word, max(texts.get(word, 0.0), leaf.boost)) for word in leaf.words)
+                texts.update(((family, word), max(texts.get((family, word), 0.0), leaf.boost)) for word in leaf.words)
             else:
-                # A wildcard counts as one rare-or-common word, whatever it expands to (as Lucene's
-                # constant-score rewrite): reading every expansion's postings again would cost more than
-                # the matching did.
-                scores[mask] += leaf.boost * _idf(snapshot.live_count(), int(np.count_nonzero(mask & snapshot.live())))
-        for text, weight in texts.items():
+                wildcard = max(wildcard, leaf.boost)
+        if wildcard:
+            # A wildcard counts as one rare-or-common word, whatever it expands to (as Lucene's constant-score
+            # rewrite): reading every expansion's postings again would cost more than the matching did.
+            scores[mask] += wildcard * _idf(snapshot.live_count(), int(np.count_nonzero(mask & snapshot.live())))
+        for (family, text), weight in texts.items():
             documents, contributions = snapshot.term_scores.get_or_make(
-                (text, settings), lambda text=text: _term_scores(snapshot, text, settings)
+                (family, text, settings), lambda family=family, text=text: _term_scores(snapshot, family, text, settings)
             )
             if not isinstance(clause.query, wq.Or) or not all(isinstance(sub, wq.Term) for sub in clause.query.subqueries):
                 counted = mask[documents]  # a phrase or group counts its words only where it matches
@@ -84,16 +96,16 @@ def bm25f_scores(snapshot: Snapshot, clauses: Sequence[Clause], masks: Sequence[
     return scores
 
 
-def _term_scores(snapshot: Snapshot, text: str, settings: RankingSettings) -> tuple[np.ndarray, np.ndarray]:
-    """Return the documents holding a term (in any field) and its BM25F contribution to each."""
+def _term_scores(snapshot: Snapshot, family: str, text: str, settings: RankingSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Return the documents holding a term of an analysis family (in any of its fields) and its BM25F contribution to each."""
     documents, frequency = np.empty(0, np.intp), np.empty(0, np.float64)
-    for fieldname in SEARCH_FIELDS:
+    for part, fieldname in zip(SEARCH_PARTS, search_fields((family,))):
         found = snapshot.postings(fieldname, text)
         if len(found.documents):
-            b = settings.b(fieldname)
+            b = settings.b(part)
             lengths = snapshot.field_lengths(fieldname)[found.documents]
             normalised = found.frequencies / ((1 - b) + b * lengths / snapshot.average_length(fieldname))
-            documents, frequency = _add_sparse(documents, frequency, found.documents, settings.weight(fieldname) * normalised)
+            documents, frequency = _add_sparse(documents, frequency, found.documents, settings.weight(part) * normalised)
     holding = int(np.count_nonzero(snapshot.live()[documents]))
     return documents, _idf(snapshot.live_count(), holding) * frequency * (settings.k1 + 1) / (settings.k1 + frequency)
 
@@ -109,33 +121,40 @@ def _add_sparse(documents: np.ndarray, values: np.ndarray, more: np.ndarray, mor
     return np.concatenate([documents, more[~shared]]), np.concatenate([values, more_values[~shared]])
 
 
-def clause_words(clauses: Sequence[Clause]) -> dict[str, float]:
-    """Return the distinct analyzed words of the clauses (wildcards aside), each with its query weight."""
-    words: dict[str, float] = {}
+def clause_words(clauses: Sequence[Clause]) -> dict[tuple[str, str], float]:
+    """Return the distinct analyzed words of the clauses (wildcards aside) as (family, word), each with its query weight."""
+    words: dict[tuple[str, str], float] = {}
     for clause in clauses:
         for leaf in clause_terms(clause):
+            if not is_search_field(leaf.fieldname):
+                continue
             found = [leaf.text] if isinstance(leaf, wq.Term) else list(leaf.words) if isinstance(leaf, wq.Phrase) else []
             for word in found:
-                words[word] = max(words.get(word, 0.0), leaf.boost)
+                key = (field_family(leaf.fieldname), word)
+                words[key] = max(words.get(key, 0.0), leaf.boost)
     return words
 
 
-def proximity_scores(snapshot: Snapshot, words: dict[str, float], documents: Sequence[int], settings: RankingSettings) -> dict[int, float]:
+def proximity_scores(
+    snapshot: Snapshot, words: dict[tuple[str, str], float], documents: Sequence[int], settings: RankingSettings
+) -> dict[int, float]:
     """Return, for each document, how much the query's words stand close together (BM25TP's term-pair weight).
 
     Every two different query words at most `proximity_window` positions apart in a field add 1/distance²;
     the sum is saturated like a term frequency and weighted by the rarer word's idf (Rasolofo and Savoy, 2003).
+    Words are (family, word) pairs: a document holds only its own family's words.
     """
     if len(words) < 2 or not len(documents):
         return {}
     ordered = sorted(documents)
-    idf = {word: _idf(snapshot.live_count(), snapshot.document_frequency((word,))) for word in words}
-    pairs: dict[int, dict[tuple[str, str], float]] = {docnum: {} for docnum in ordered}
-    for fieldname in SEARCH_FIELDS:
-        found = {word: candidate_positions(snapshot.reader, fieldname, word, ordered) for word in words}
-        for docnum in ordered:
-            occurrences = sorted((position, word) for word, where in found.items() for position in where.get(docnum, ()))
-            _add_pairs(pairs[docnum], occurrences, settings.proximity_window)
+    idf = {(family, word): _idf(snapshot.live_count(), snapshot.document_frequency((word,), search_fields((family,)))) for family, word in words}
+    pairs: dict[int, dict[tuple[tuple[str, str], tuple[str, str]], float]] = {docnum: {} for docnum in ordered}
+    for family in dict.fromkeys(family for family, _ in words):
+        for fieldname in search_fields((family,)):
+            found = {key: candidate_positions(snapshot.reader, fieldname, key[1], ordered) for key in words if key[0] == family}
+            for docnum in ordered:
+                occurrences = sorted((position, key) for key, where in found.items() for position in where.get(docnum, ()))
+                _add_pairs(pairs[docnum], occurrences, settings.proximity_window)
     k1 = settings.k1
     return {
         docnum: sum(min(idf[a], idf[b]) * weight * (k1 + 1) / (k1 + weight) for (a, b), weight in found.items())
@@ -144,7 +163,7 @@ def proximity_scores(snapshot: Snapshot, words: dict[str, float], documents: Seq
     }
 
 
-def _add_pairs(pairs: dict[tuple[str, str], float], occurrences: list[tuple[int, str]], window: int) -> None:
+def _add_pairs(pairs: dict[tuple, float], occurrences: list[tuple[int, tuple[str, str]]], window: int) -> None:
     """Add 1/distance² for every two different words at most `window` positions apart."""
     for first, (position, word) in enumerate(occurrences):
         for later, other in occurrences[first + 1 :]:
@@ -163,27 +182,31 @@ def feedback_scores(snapshot: Snapshot, clauses: Sequence[Clause], first: Sequen
     `feedback_terms` add their BM25F contributions, scaled so the best word counts `feedback_weight`.
     """
     typed = set(clause_words(clauses))
-    analyzer = snapshot.schema["body"].analyzer
     top = max((score for _, score in first), default=1.0) or 1.0
-    shares: dict[str, float] = {}
+    shares: dict[tuple[str, str], float] = {}
     for docnum, score in first:
         fields = snapshot.searcher.stored_fields(docnum)
+        family = analysis_family(fields.get("language", ""))
+        analyzer = snapshot.schema[search_field("body", family)].analyzer
         terms = [term for term, _ in analyzer.index_terms(f"{fields.get('title', '')}\n{fields.get('body', '')}")]
         for term, count in Counter(terms).items():
-            if term not in typed and len(term) > 2 and not term.isdigit():
-                shares[term] = shares.get(term, 0.0) + score / top * count / len(terms)
+            if (family, term) not in typed and len(term) > 2 and not term.isdigit():
+                shares[family, term] = shares.get((family, term), 0.0) + score / top * count / len(terms)
     # Only the words most present are weighed by their rarity: looking up every word's frequency cost more than the rest.
-    frequent = sorted(shares, key=lambda term: (-shares[term], term))[: FEEDBACK_CANDIDATES * settings.feedback_terms]
+    frequent = sorted(shares, key=lambda key: (-shares[key], key))[: FEEDBACK_CANDIDATES * settings.feedback_terms]
     documents = snapshot.live_count()
-    weights: dict[str, float] = {}
-    for term in frequent:
+    weights: dict[tuple[str, str], float] = {}
+    for family, term in frequent:
         # The larger field frequency stands in for the article's: it is read without the postings.
-        holding = max(1, *(snapshot.reader.doc_frequency(fieldname, term) for fieldname in SEARCH_FIELDS))
-        weights[term] = shares[term] * _idf(documents, holding)
+        holding = max(1, *(snapshot.reader.doc_frequency(fieldname, term) for fieldname in search_fields((family,))))
+        weights[family, term] = shares[family, term] * _idf(documents, holding)
     scores = np.zeros(snapshot.size, dtype=np.float64)
-    best = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[: settings.feedback_terms]
-    for term, weight in best:
-        found, contributions = snapshot.term_scores.get_or_make((term, settings), lambda term=term: _term_scores(snapshot, term, settings))
+    # First results that scored nothing (held only by a stop word of their language) lend no words.
+    best = sorted((item for item in weights.items() if item[1] > 0), key=lambda item: (-item[1], item[0]))[: settings.feedback_terms]
+    for (family, term), weight in best:
+        found, contributions = snapshot.term_scores.get_or_make(
+            (family, term, settings), lambda family=family, term=term: _term_scores(snapshot, family, term, settings)
+        )
         scores[found] += settings.feedback_weight * weight / best[0][1] * contributions
     return scores
 

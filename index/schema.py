@@ -11,11 +11,15 @@ from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from archive.model import Article
 from archive.names import escape_undecodable
-from index.analysis import text_analyzer
+from index.analysis import FAMILIES, NEUTRAL, analysis_family, text_analyzer
 from index.engine.analysis import OnePassPositions
 
-# The prose fields a query's words are looked for in (each weighted by the ranking settings).
-SEARCH_FIELDS = ("title", "body")
+# The parts of an article a query's words are looked for in (each weighted by the ranking settings). Each is
+# indexed in one field per analysis family (`title_en`, `body_fr`, `body_neutral`...): an article's text goes
+# into its language's pair, so each family keeps its own term statistics, as Elasticsearch's per-language fields do.
+SEARCH_PARTS = ("title", "body")
+# The field holding the name of the analysis each article's text went through (see index.analysis.FAMILIES).
+ANALYSIS_FIELD = "analysis"
 SEPARATOR = "\x1f"  # between values of a multi-valued field; never typed in a name or a tag
 
 
@@ -34,27 +38,50 @@ class FilterField:
 FACETS = (
     FilterField("category", "category", "Category", ("section",)),
     FilterField("source", "source", "Source", ("site",)),
+    FilterField("language", "language", "Language", ("lang",)),
     FilterField("authors", "author", "Author", ("authors", "by")),
     FilterField("year", "year", "Year", chronological=True),
     FilterField("tags", "tag", "Tag", ("tags",)),
 )
-# Filters that are not shown as facets.
-OTHER_FILTERS = (FilterField("language", "language", "Language", ("lang",)),)
 FACET_FIELDS = tuple(facet.field for facet in FACETS)
-FILTERS = {facet.field: facet for facet in FACETS + OTHER_FILTERS}
+FILTERS = {facet.field: facet for facet in FACETS}
 # What people type before a colon, mapped to the field it filters.
 FILTER_NAMES = {name: facet.field for facet in FILTERS.values() for name in (facet.parameter, facet.field, *facet.aliases)}
 
 
+def search_field(part: str, family: str) -> str:
+    """Return the field indexing one part of the articles (title or body) of one analysis family."""
+    return f"{part}_{family}"
+
+
+def search_fields(families: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the fields a query's words are looked for in, for the given analysis families."""
+    return tuple(search_field(part, family) for family in families for part in SEARCH_PARTS)
+
+
+def is_search_field(fieldname: str) -> bool:
+    """Tell whether a field indexes article text (title_en, body_fr...), not a facet or the analysis field."""
+    return field_part(fieldname) in SEARCH_PARTS
+
+
+def field_family(fieldname: str) -> str:
+    """Return the analysis family of a search field ("fr" for body_fr)."""
+    return fieldname.rpartition("_")[2]
+
+
+def field_part(fieldname: str) -> str:
+    """Return which part of an article a search field indexes ("body" for body_fr)."""
+    return fieldname.rpartition("_")[0]
+
+
 def build_schema() -> Schema:
     """Return the schema of the archive index."""
-    analyzer = text_analyzer()
     whole_values = RegexTokenizer(f"[^{SEPARATOR}]+")
     schema = Schema(
         id=STORED(),
         key=ID(unique=True, stored=True),  # derived from id; unique, so update_document replaces by it
-        title=TEXT(analyzer=analyzer, stored=True),
-        body=TEXT(analyzer=analyzer, stored=True),
+        title=STORED(),
+        body=STORED(),
         summary=STORED(),
         category=ID(stored=True),
         source=ID(stored=True),
@@ -68,24 +95,32 @@ def build_schema() -> Schema:
         mtime_ns=STORED(),
         captured=STORED(),  # when a web archive captured the page, if it came from one
         content_hash=ID(stored=True),  # looked up by update to refuse copies of archived articles
+        **{ANALYSIS_FIELD: ID()},
     )
-    for name in SEARCH_FIELDS:
-        schema[name].format = OnePassPositions(field_boost=schema[name].format.field_boost)
+    for family in FAMILIES:
+        analyzer = text_analyzer(family)
+        for name in search_fields((family,)):
+            # A CJK word is a run of character pairs: typed as one word, it is looked for as that run.
+            schema.add(name, TEXT(analyzer=analyzer, multitoken_query="phrase" if family == NEUTRAL else "default"))
+            schema[name].format = OnePassPositions(field_boost=schema[name].format.field_boost)
     return schema
 
 
 def article_to_document(article: Article, mtime_ns: int = 0) -> dict:
-    """Return the fields Whoosh indexes for an article."""
+    """Return the fields Whoosh indexes for an article: its text indexed in its language's fields, and stored."""
+    family = analysis_family(article.language)
     document = {
         "id": article.id,
         "key": url_key(article.id),
         "title": article.title,
         "body": article.body,
+        search_field("title", family): article.title,
+        search_field("body", family): article.body,
+        ANALYSIS_FIELD: family,
         "summary": article.summary,
         "category": article.category,
         "authors": SEPARATOR.join(article.authors),
         "tags": SEPARATOR.join(article.tags),
-        "language": article.language,
         "url": article.url,
         "path": path_term(article.path),
         "mtime_ns": mtime_ns,
@@ -93,6 +128,8 @@ def article_to_document(article: Article, mtime_ns: int = 0) -> dict:
     }
     if article.source:
         document["source"] = article.source
+    if article.language:
+        document["language"] = article.language
     if article.captured:
         document["captured"] = article.captured.astimezone(timezone.utc).replace(tzinfo=None)
     if article.published:

@@ -11,6 +11,7 @@ from datetime import date, datetime, timezone
 import numpy as np
 
 from archive.categories import normalize_category
+from index.analysis import analysis_family
 from index.deadline import Deadline
 from index.facets import Facet, count_facets
 from index.highlight import Marked, Passage, best_passage, opening, query_terms
@@ -61,6 +62,7 @@ class Hit:
     authors: tuple[str, ...]
     score: float
     missing: tuple[str, ...] = ()  # the typed words this article lacks
+    language: str = ""  # a primary language subtag ("fr"), or "" when unknown
     title_only: bool = False  # only the title holds the matched words (the snippet is the article's opening)
 
 
@@ -136,7 +138,7 @@ def _search(snapshot: Snapshot, request: SearchRequest, settings: RankingSetting
         match=mode,
         every_word=every_word,
         relaxed=_relaxed(parsed, matches, final) if every_word < total else (),
-        suggestion=suggest_spelling(snapshot.vocabulary(), parsed),
+        suggestion=suggest_spelling(snapshot.vocabulary(), parsed, snapshot.parser().indexed_terms(snapshot.reader)),
         understood=parsed.understood,
         notes=parsed.notes,
         filters=filters,
@@ -181,11 +183,13 @@ def _page_of_hits(
         ranked = top_ranked(snapshot, parsed.wanted, documents, scores, missing, settings, page * per_page, closeness)
     else:
         ranked = newest_first(snapshot, documents, missing, page * per_page, newest=sort == "newest")
-    terms = query_terms(parsed, snapshot.reader) if with_snippets else frozenset()
+    terms = query_terms(parsed, snapshot.reader) if with_snippets else {}
     hits = []
     for docnum, score in ranked[(page - 1) * per_page :]:
         fields = snapshot.searcher.stored_fields(docnum)
-        passage = best_passage(fields.get("title", ""), (fields.get("body", ""), fields.get("summary", "")), terms) if terms else Passage(None)
+        family = analysis_family(fields.get("language", ""))
+        texts = (fields.get("body", ""), fields.get("summary", ""))
+        passage = best_passage(fields.get("title", ""), texts, terms[family], family) if family in terms else Passage(None)
         lacking = tuple(parsed.optional[number].typed for number in matches.missing(docnum))
         hits.append(hit_from_fields(fields, score, passage.marked, lacking, passage.title_only))
     return tuple(hits)
@@ -207,6 +211,7 @@ def hit_from_fields(
         authors=split_values(fields.get("authors", "")),
         score=float(score or 0.0),
         missing=missing,
+        language=fields.get("language", ""),
         title_only=title_only,
     )
 

@@ -18,10 +18,11 @@ from whoosh.index import Index
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
+from index.analysis import FAMILIES
 from index.caching import ENTRY_BYTES, BoundedCache, array_bytes
 from index.engine import postings
 from index.querying import QueryParser
-from index.schema import FACET_FIELDS, SEARCH_FIELDS
+from index.schema import ANALYSIS_FIELD, FACET_FIELDS, field_family, search_fields
 from index.spelling import Vocabulary
 from index.storage import IndexLocation, IndexUnavailable
 
@@ -147,6 +148,8 @@ class Snapshot:
         self._lengths: dict[str, np.ndarray] = {}
         self._published: np.ndarray | None = None
         self._vocabulary: Vocabulary | None = None
+        self._families: tuple[str, ...] | None = None
+        self._family_sizes: dict[str, int] = {}
 
     @property
     def schema(self):
@@ -156,8 +159,21 @@ class Snapshot:
     def parser(self) -> QueryParser:
         """Return the query parser for this index, built on first use."""
         if self._parser is None:
-            self._parser = QueryParser(self.schema)
+            self._parser = QueryParser(self.schema, self.families())
         return self._parser
+
+    def families(self) -> tuple[str, ...]:
+        """Return the analysis families the indexed articles' text went through (a query is analysed in each)."""
+        if self._families is None:
+            present = set(self.reader.field_terms(ANALYSIS_FIELD))
+            self._families = tuple(family for family in FAMILIES if family in present)
+        return self._families
+
+    def family_size(self, family: str) -> int:
+        """Return how many documents of an analysis family there are, deleted ones included (as field lengths count them)."""
+        if family not in self._family_sizes:
+            self._family_sizes[family] = len(self.postings(ANALYSIS_FIELD, family).documents)
+        return self._family_sizes[family]
 
     def mask(self, documents: np.ndarray | None = None) -> np.ndarray:
         """Return a document mask holding the given document numbers (none when not given)."""
@@ -198,7 +214,7 @@ class Snapshot:
         found = self._postings.get((fieldname, text))
         return found if found is not None else TermPostings(*postings.term_postings(self.reader, fieldname, text))
 
-    def document_frequency(self, texts: tuple[str, ...], fieldnames: tuple[str, ...] = SEARCH_FIELDS) -> int:
+    def document_frequency(self, texts: tuple[str, ...], fieldnames: tuple[str, ...]) -> int:
         """Return how many live documents hold any of the terms in any of the fields (a term's rarity over whole articles)."""
         key = (texts, fieldnames)
         found = self._frequencies.get(key)
@@ -217,8 +233,9 @@ class Snapshot:
         return self._lengths[fieldname]
 
     def average_length(self, fieldname: str) -> float:
-        """Return the average length of a field over the documents."""
-        return self.searcher.avg_field_length(fieldname) or 1.0
+        """Return the average length of a search field over its analysis family's documents (deleted ones included, as Whoosh counts)."""
+        size = self.family_size(field_family(fieldname))
+        return self.reader.field_length(fieldname) / size if size else 1.0
 
     def facet_table(self, fieldname: str) -> FacetTable:
         """Return every (document, value) pair of a facet field, read once per searcher."""
@@ -263,7 +280,9 @@ class Snapshot:
             self.published()
             self.vocabulary()
             self.parser()
-            for fieldname in SEARCH_FIELDS:
+            for family in self.families():
+                self.family_size(family)
+            for fieldname in search_fields(self.families()):
                 self.field_lengths(fieldname)
             for fieldname in FACET_FIELDS:
                 self.facet_table(fieldname)
@@ -272,24 +291,28 @@ class Snapshot:
         """Analyze the archive's most frequent words and read the postings of the commonest, within a time and a share of the cache.
 
         These are the words a visitor's search most likely holds, and the longest postings to decode. The
-        lock is taken for one word at a time, so searches go on meanwhile. Return how many postings were read.
+        lock is taken for one word at a time, so searches go on meanwhile. Return how many words' postings were read.
         """
         from index.highlight import analyzed, remember_words  # highlight reaches this module through matching
 
         deadline = time.monotonic() + seconds
         counts = self.vocabulary().counts
         frequent = sorted(counts, key=counts.__getitem__, reverse=True)[:WARM_WORDS]
-        remember_words(frequent)
+        with self.lock:
+            families = sorted(self.families(), key=self.family_size, reverse=True)
+        if families:
+            remember_words(frequent, families[0])  # the archive's main language, which most of its words are in
         read = 0
         for word in frequent[:WARM_POSTINGS]:
             if time.monotonic() > deadline or self._postings.size > WARM_SHARE * self._postings.capacity:
                 break
-            term = analyzed(word)
-            if term is not None:
-                with self.lock:
-                    for fieldname in SEARCH_FIELDS:
-                        self.postings(fieldname, term)
-                read += 1
+            for family in families:
+                term = analyzed(word, family)
+                if term is not None:
+                    with self.lock:
+                        for fieldname in search_fields((family,)):
+                            self.postings(fieldname, term)
+            read += 1
         return read
 
     def close(self) -> None:

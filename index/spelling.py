@@ -12,7 +12,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,8 +103,15 @@ def count_words(texts: Iterable[tuple[str, str]]) -> Counter:
     return counts
 
 
-def suggest_spelling(vocabulary: Vocabulary, parsed: ParsedQuery) -> str | None:
-    """Return the query with words the archive lacks replaced by close, frequent ones; None if none."""
+def suggest_spelling(
+    vocabulary: Vocabulary, parsed: ParsedQuery, found: Callable[[str], frozenset] = lambda word: frozenset()
+) -> str | None:
+    """Return the query with words the archive lacks replaced by close, frequent ones; None if none.
+
+    `found` gives the indexed terms a word is searched by. A word that found articles keeps its spelling
+    unless the correction finds the same ones ("flamingoes" becomes "flamingos"): the Spanish "leyes",
+    found in Spanish articles by its stem "ley", is not "corrected" into an English word.
+    """
     corrections: dict[str, str | None] = {}
     corrected = []
     for word in parsed.words:
@@ -115,7 +122,9 @@ def suggest_spelling(vocabulary: Vocabulary, parsed: ParsedQuery) -> str | None:
             corrected.append(word)
         elif lowered in corrections or len(corrections) < MAX_WORDS_TO_CORRECT:
             if lowered not in corrections:
-                corrections[lowered] = vocabulary.closest(lowered)
+                closest = vocabulary.closest(lowered)
+                searched_by = found(lowered) if closest else frozenset()
+                corrections[lowered] = closest if not searched_by or found(closest) == searched_by else None
             corrected.append(corrections[lowered] or word)
         else:
             corrected.append(word)

@@ -25,10 +25,11 @@ CURRENT_FILE = "CURRENT"
 LOCK_FILE = "write.lock"
 GENERATION_PREFIX = "gen-"
 # Written into every generation; an index without this format (say, built before the classes pickled in
-# its schema moved, or before the schema gained a field such as `captured` in 3) is reported as needing a
-# rebuild instead of being misread.
+# its schema moved, or before the schema gained a field such as `captured` in 3, or before each language had
+# its own fields in 4, or before words joined by dots were split in 5) is reported as needing a rebuild
+# instead of being misread.
 FORMAT_FILE = "FORMAT"
-FORMAT = "news-archive index 4"  # 4: words joined by dots split ("ESB.ST": esb, st)
+FORMAT = "news-archive index 5"
 
 
 class IndexUnavailable(Exception):

@@ -39,7 +39,7 @@ def test_search_json(runner):
     assert data["total"] == 1
     assert data["hits"][0]["category"] == "world"
     assert "<mark>Istanbul</mark>" in data["hits"][0]["snippet"]
-    assert [facet["name"] for facet in data["facets"]] == ["category", "source", "authors", "year", "tags"]
+    assert [facet["name"] for facet in data["facets"]] == ["category", "source", "language", "authors", "year", "tags"]
 
 
 def test_search_before_any_rebuild_says_what_to_do(runner):

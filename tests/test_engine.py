@@ -46,9 +46,9 @@ def test_the_instance_attributes_the_engine_reads_exist_on_real_objects(tmp_path
     rebuild(location, [SEEDS])
     snapshot = LiveIndex(location).snapshot()
     leaf, _ = snapshot.reader.leaf_readers()[0]
-    matcher = leaf.postings("body", "istanbul")
+    matcher = leaf.postings("body_en", "istanbul")
     matcher._read_ids(), matcher._read_weights(), matcher._read_values()
-    analyzer = snapshot.schema["body"].analyzer.chain
+    analyzer = snapshot.schema["body_en"].analyzer.chain
     writer = open_writer(location.open(), procs=2)
     try:
         objects = {

@@ -12,7 +12,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from index import IndexLocation, LiveIndex, SearchRequest, rebuild, search
 from index.analysis import prose_chain
 from index.ranking import RankingSettings
-from index.schema import SEARCH_FIELDS
+from index.schema import SEARCH_PARTS
 
 WITHOUT_PROXIMITY = RankingSettings(proximity=0.0)
 
@@ -26,18 +26,18 @@ def reference_bm25f(documents: list[dict], words: list[str], settings: RankingSe
     stored by Whoosh in one byte, so they are rounded the same way here; averages use the exact totals.
     """
     analyzer = prose_chain()
-    terms = {doc["id"]: {name: Counter(token.text for token in analyzer(doc[name], mode="index")) for name in SEARCH_FIELDS} for doc in documents}
-    lengths = {doc_id: {name: sum(counts[name].values()) for name in SEARCH_FIELDS} for doc_id, counts in terms.items()}
-    average = {name: sum(length[name] for length in lengths.values()) / len(documents) for name in SEARCH_FIELDS}
+    terms = {doc["id"]: {name: Counter(token.text for token in analyzer(doc[name], mode="index")) for name in SEARCH_PARTS} for doc in documents}
+    lengths = {doc_id: {name: sum(counts[name].values()) for name in SEARCH_PARTS} for doc_id, counts in terms.items()}
+    average = {name: sum(length[name] for length in lengths.values()) / len(documents) for name in SEARCH_PARTS}
     stems = [next(iter(analyzer(word)), None) for word in words]
     stems = [token.text for token in stems if token is not None]
     scores: dict[str, float] = {}
     for stem in dict.fromkeys(stems):
-        holding = [doc_id for doc_id, counts in terms.items() if any(counts[name][stem] for name in SEARCH_FIELDS)]
+        holding = [doc_id for doc_id, counts in terms.items() if any(counts[name][stem] for name in SEARCH_PARTS)]
         idf = log(1 + (len(documents) - len(holding) + 0.5) / (len(holding) + 0.5))
         for doc_id in holding:
             frequency = 0.0
-            for name in SEARCH_FIELDS:
+            for name in SEARCH_PARTS:
                 b = settings.b(name)
                 stored_length = byte_to_length(length_to_byte(lengths[doc_id][name])) if lengths[doc_id][name] else 0
                 normaliser = (1 - b) + b * stored_length / average[name]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import psutil
 
-from index import CacheBudget, IndexLocation, rebuild
+from index import CacheBudget, IndexLocation, LiveIndex, SearchRequest, rebuild, search
 from index.caching import ENTRY_BYTES, BoundedCache, array_bytes
 from tests.conftest import SEEDS, generations_open, running_archive, serving_workers
 from web.serving import ServeOptions, default_workers
@@ -97,3 +97,13 @@ def test_the_cache_setting_comes_from_the_environment_and_a_bad_one_is_named(mon
     monkeypatch.setenv("ARCHIVE_CACHE_MB", "lots")
     with pytest.raises(click.UsageError, match="ARCHIVE_CACHE_MB must be a number of megabytes"):
         create_app()
+
+
+def test_a_new_snapshot_is_prepared_then_warmed_with_the_archives_frequent_words(seed_index):
+    """What a worker's follower does (its errors are only logged, so they are checked here)."""
+    live = LiveIndex(seed_index, CacheBudget.of_megabytes(1))
+    snapshot = live.refresh()  # opens, serves and prepares the live generation
+    assert snapshot is live.snapshot() and live.refresh() is None  # nothing new to open
+    assert snapshot.warm(seconds=30) > 0
+    counts = snapshot.vocabulary().counts
+    assert search(snapshot, SearchRequest(query=max(counts, key=counts.__getitem__))).total > 0

@@ -210,7 +210,7 @@ def test_openapi_document_is_valid_and_responses_match_it(bbc_client):
     assert error.status_code == 400
     _schema(document, "Error").validate(error.get_json())
     declared = {p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]}
-    assert declared == {"q", "category", "source", "author", "year", "tag", "from", "to", "sort", "match", "page", "per_page"}
+    assert declared == {"q", "category", "source", "language", "author", "year", "tag", "from", "to", "sort", "match", "page", "per_page"}
 
 
 def test_atom_feed_is_valid_and_newest_first(bbc_client):
@@ -288,7 +288,7 @@ def test_a_search_past_its_time_limit_answers_partially_and_says_so(bbc_index):
         assert cut.partial and cut.total < complete.total
 
     # Out of time or not, what is excluded stays excluded.
-    said_not_elect = wq.AndNot(wq.Term("body", "said"), wq.Prefix("body", "elect"))
+    said_not_elect = wq.AndNot(wq.Term("body_en", "said"), wq.Prefix("body_en", "elect"))
     complete_exclusion = clause_documents(snapshot, said_not_elect, Deadline(float("inf")))
     assert complete_exclusion.any() and (clause_documents(snapshot, said_not_elect, Deadline(0.0)) == complete_exclusion).all()
 

@@ -9,6 +9,7 @@ from flask import url_for
 from markupsafe import Markup, escape
 
 from archive.categories import category_label, normalize_category
+from archive.languages import language_label
 from index import FILTER_NAMES, FILTER_TOKEN, FILTERS, Marked, SearchRequest, SearchResult
 from web.params import FIELD_PARAMETERS, request_arguments
 
@@ -77,13 +78,23 @@ def search_url(request: SearchRequest, endpoint: str = "views.search", **changes
     return url_for(endpoint, **request_arguments(request, **changes))
 
 
+# The language the pages are written in: hits in other languages say which language they are in.
+INTERFACE_LANGUAGE = "en"
+# How the values of some facets read on a page (the others read as they are stored).
+VALUE_LABELS = {"category": category_label, "language": language_label}
+
+
+def value_label(field: str, value: str) -> str:
+    """Return how a facet value reads: a category's or a language's name, else the value itself."""
+    return VALUE_LABELS.get(field, str)(value)
+
+
 def facet_views(result: SearchResult, request: SearchRequest) -> tuple[FacetView, ...]:
     """Return each facet with a toggle link per value (page reset to 1)."""
     views = []
     for facet in result.facets:
         parameter = FIELD_PARAMETERS[facet.name]
         chosen = tuple(request.filters.get(facet.name, ()))
-        label = category_label if facet.name == "category" else str
         links = []
         for value in facet.values:
             if value.selected and not _is_chosen(facet.name, value.value, chosen):
@@ -91,7 +102,7 @@ def facet_views(result: SearchResult, request: SearchRequest) -> tuple[FacetView
             else:
                 toggled = [v for v in chosen if not _same(facet.name, v, value.value)] if value.selected else [*chosen, value.value]
                 url = search_url(request, **{parameter: toggled, "page": None})
-            links.append(FacetLink(value.value, label(value.value), value.count, value.selected, url))
+            links.append(FacetLink(value.value, value_label(facet.name, value.value), value.count, value.selected, url))
         largest = max((v.count for v in facet.values), default=0)
         views.append(FacetView(facet.name, FILTERS[facet.name].label, tuple(links), facet.more, largest))
     return tuple(views)
@@ -104,8 +115,7 @@ def chips(result: SearchResult, request: SearchRequest) -> tuple[Chip, ...]:
         chosen = tuple(request.filters.get(name, ()))
         parameter = FIELD_PARAMETERS.get(name)
         for value in values:
-            shown = category_label(value) if name == "category" else value
-            label = f"{FILTERS[name].label}: {shown}"
+            label = f"{FILTERS[name].label}: {value_label(name, value)}"
             if parameter and _is_chosen(name, value, chosen):
                 remaining = [v for v in chosen if not _same(name, v, value)]
                 found.append(Chip(label, search_url(request, **{parameter: remaining, "page": None})))

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date, datetime
 
-from archive.categories import category_label
 from index import FILTERS, ArticlePage, Facet, Hit, SearchResult
-from web.presenting import render_marked
+from web.presenting import render_marked, value_label
 
 
 def search_result_to_dict(result: SearchResult) -> dict:
@@ -30,11 +29,10 @@ def _iso(value: date | datetime | None) -> str | None:
 
 def facet_to_dict(facet: Facet) -> dict:
     """Return a facet as JSON-ready data, with readable labels."""
-    label = category_label if facet.name == "category" else str
     return {
         "name": facet.name,
         "label": FILTERS[facet.name].label,
-        "values": [{**asdict(value), "label": label(value.value)} for value in facet.values],
+        "values": [{**asdict(value), "label": value_label(facet.name, value.value)} for value in facet.values],
         "more": facet.more,
     }
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from archive.categories import category_label
 from archive.names import escape_undecodable
 from archive.sources import KIND_LABELS
 from index import FILTERS, BuildSummary, IndexStats, Marked, SearchResult
+from web.presenting import INTERFACE_LANGUAGE, value_label
 
 
 @contextmanager
@@ -98,7 +98,8 @@ def result_lines(result: SearchResult) -> list[str]:
     for number, hit in enumerate(result.hits, start=first):
         date = f"{hit.published:%Y-%m-%d}  " if hit.published else ""
         lines.append(f"{number}. " + click.style(hit.title, bold=True))
-        lines.append(f"   {date}{hit.category}  {hit.source}  id: {hit.id}".rstrip())
+        language = f"{value_label('language', hit.language)}  " if hit.language not in ("", INTERFACE_LANGUAGE) else ""
+        lines.append(f"   {date}{hit.category}  {language}{hit.source}  id: {hit.id}".rstrip())
         lines.append("   " + bold_marks(hit.snippet))
         if hit.title_only:
             lines.append("   only the title holds the words searched for")
@@ -127,8 +128,7 @@ def stats_lines(stats: IndexStats) -> list[str]:
         f"Last build  {stats.built:%Y-%m-%d %H:%M:%S} UTC",
     ]
     for facet in stats.facets:
-        label = category_label if facet.name == "category" else str
-        values = ", ".join(f"{label(value.value)} ({value.count:,})" for value in facet.values) or "none"
+        values = ", ".join(f"{value_label(facet.name, value.value)} ({value.count:,})" for value in facet.values) or "none"
         more = f", and {facet.more:,} more" if facet.more else ""
         lines.append(f"{_plural(FILTERS[facet.name].label):<12}{values}{more}")
     return lines

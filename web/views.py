@@ -117,7 +117,13 @@ def category_label_filter(slug: str) -> str:
     return category_label(slug)
 
 
+@bp.app_template_filter("language_label")
+def language_label_filter(code: str) -> str:
+    """Return the name of a language code."""
+    return presenting.value_label("language", code)
+
+
 @bp.app_context_processor
 def template_globals() -> dict:
-    """Give every template the URL parameter name of each facet field."""
-    return {"parameters": FIELD_PARAMETERS}
+    """Give every template the URL parameter name of each facet field, and the language the pages are written in."""
+    return {"parameters": FIELD_PARAMETERS, "interface_language": presenting.INTERFACE_LANGUAGE}

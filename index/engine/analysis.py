@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from whoosh.analysis import Analyzer, CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter, Token
+import Stemmer
+from whoosh.analysis import Analyzer, CharsetFilter, LowercaseFilter, PyStemmerFilter, RegexTokenizer, StemFilter, StopFilter, Token
 from whoosh.formats import Positions
 
 # A bounded memo: an archive's vocabulary runs to hundreds of thousands of words.
@@ -26,10 +27,11 @@ class OnePassAnalyzer(Analyzer):
     """
 
     def __init__(self, chain: Analyzer) -> None:
-        if tuple(type(stage) for stage in chain.items) != CHAIN_STAGES:
+        if len(chain.items) != len(CHAIN_STAGES) or not all(isinstance(stage, kind) for stage, kind in zip(chain.items, CHAIN_STAGES)):
             raise TypeError(f"a one-pass analyzer needs the stages {[stage.__name__ for stage in CHAIN_STAGES]}")
         self.chain = chain
         self._stems: dict[str, str] = {}
+        self._stem = _stem_function(chain.items[-1])
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, OnePassAnalyzer) and _signature(other.chain) == _signature(self.chain)
@@ -40,6 +42,7 @@ class OnePassAnalyzer(Analyzer):
     def __setstate__(self, state: dict) -> None:
         self.chain = state["chain"]
         self._stems = {}
+        self._stem = _stem_function(self.chain.items[-1])
 
     def __call__(self, value: str, **kwargs):
         """Yield the tokens of a text, as the chain would."""
@@ -49,8 +52,8 @@ class OnePassAnalyzer(Analyzer):
 
     def index_terms(self, value: str, start_pos: int = 0) -> list[tuple[str, int]]:
         """Return each indexed term of a text with its position, numbered as the chain numbers them."""
-        tokenizer, _, stop_filter, charset_filter, stem_filter = self.chain.items
-        stops, min_length, charmap, stem = stop_filter.stops, stop_filter.min, charset_filter.charmap, stem_filter.stemfn
+        tokenizer, _, stop_filter, charset_filter, _ = self.chain.items
+        stops, min_length, charmap, stem = stop_filter.stops, stop_filter.min, charset_filter.charmap, self._stem
         stems = self._stems
         if len(stems) > STEM_MEMO_SIZE:
             stems.clear()
@@ -85,12 +88,13 @@ class OnePassPositions(Positions):
     """Whoosh's positions format, taking a prose text's terms straight from the analyzer when indexing.
 
     Whoosh wraps the analyzer's tokens in two more generators to collect them; the postings written
-    are the same.
+    are the same. Any analyzer with an `index_terms(text, start_pos)` method (OnePassAnalyzer, and the
+    language-neutral one in index/analysis.py) is read this way.
     """
 
     def word_values(self, value, analyzer, **kwargs):
         """Yield (term, frequency, weight, encoded positions) for each term of the text."""
-        if not (isinstance(analyzer, OnePassAnalyzer) and kwargs.get("mode") == "index"):
+        if not (hasattr(analyzer, "index_terms") and kwargs.get("mode") == "index"):
             yield from super().word_values(value, analyzer, **kwargs)
             return
         positions: defaultdict[str, list[int]] = defaultdict(list)
@@ -101,6 +105,14 @@ class OnePassPositions(Positions):
 
 
 def _signature(chain: Analyzer) -> tuple:
-    """Return what makes two chains analyze alike: the word pattern, stop words and stemmer."""
+    """Return what makes two chains analyze alike: the word pattern, stop words, folding and stemmer."""
     tokenizer, _, stop_filter, charset_filter, stem_filter = chain.items
-    return tokenizer.expression.pattern, frozenset(stop_filter.stops), stop_filter.min, stem_filter.lang, stem_filter.stemfn
+    stemmer = (type(stem_filter), stem_filter.lang) if isinstance(stem_filter, PyStemmerFilter) else stem_filter.stemfn
+    return tokenizer.expression.pattern, frozenset(stop_filter.stops), stop_filter.min, charset_filter.charmap, stemmer
+
+
+def _stem_function(stem_filter: StemFilter):
+    """Return the function a stem filter stems with: PyStemmer's Snowball stemmer for its language, or its own function."""
+    if isinstance(stem_filter, PyStemmerFilter):
+        return Stemmer.Stemmer(stem_filter.lang).stemWord
+    return stem_filter.stemfn

@@ -53,9 +53,9 @@ def main() -> None:
     """Measure both parsers and print the tables."""
     options = _arguments()
     cases = page_cases(options.data / "news_html")
-    results: dict = {"commit": _describe("HEAD"), "baseline": _describe(options.baseline), "pages": len(cases)}
+    results: dict = {"commit": describe_revision("HEAD"), "baseline": describe_revision(options.baseline), "pages": len(cases)}
     with tempfile.TemporaryDirectory(prefix="pages-bench-") as scratch:
-        baseline_tree = _export(options.baseline, Path(scratch) / "baseline")
+        baseline_tree = export_revision(options.baseline, Path(scratch) / "baseline")
         trees = {"baseline": baseline_tree, "this": REPOSITORY}
         if not options.rebuild_only:
             load_before = os.getloadavg()
@@ -92,7 +92,7 @@ def _arguments() -> argparse.Namespace:
 # --- running the parsers -------------------------------------------------------------------------
 
 
-def _describe(revision: str) -> str:
+def describe_revision(revision: str) -> str:
     """Return a revision's short hash (with '+changes' for a working tree that differs from HEAD)."""
     short = subprocess.run(["git", "rev-parse", "--short", revision], cwd=REPOSITORY, capture_output=True, text=True)
     if revision != "HEAD":
@@ -101,7 +101,7 @@ def _describe(revision: str) -> str:
     return short.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
 
 
-def _export(revision: str, folder: Path) -> Path:
+def export_revision(revision: str, folder: Path) -> Path:
     """Write the files of a git revision into a folder and return it."""
     archive = subprocess.run(["git", "archive", revision], cwd=REPOSITORY, capture_output=True, check=True).stdout
     folder.mkdir(parents=True)

@@ -46,6 +46,7 @@ from whoosh.scoring import BM25F
 from index import BuildSummary, IndexLocation, LiveIndex, SearchRequest, rebuild, search
 from index.analysis import TOKEN_PATTERN
 from index.ranking import RankingSettings
+from index.schema import search_fields
 from web.params import search_request
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -287,7 +288,8 @@ def previous_rankings(location: IndexLocation, questions: Mapping[str, str], dep
     """Rank as the archive did before: every typed word required, per-field BM25 summed (title x1.5, K1 1.2, B 0.9)."""
     index = location.open()
     schema = index.schema
-    parser = MultifieldParser(["title", "body"], schema, fieldboosts={"title": 1.5, "body": 1.0}, group=AndGroup)
+    title, body = search_fields(("en",))  # the collections are in English
+    parser = MultifieldParser([title, body], schema, fieldboosts={title: 1.5, body: 1.0}, group=AndGroup)
     parser.remove_plugin_class(FieldsPlugin)
     parser.remove_plugin_class(RangePlugin)
     parser.add_plugin(PlusMinusPlugin(plusexpr=r"(?<!\S)\+", minusexpr=r"(?<!\S)-"))
