@@ -93,7 +93,7 @@ def test_the_cache_setting_comes_from_the_environment_and_a_bad_one_is_named(mon
 
     monkeypatch.setenv("ARCHIVE_INDEX", str(tmp_path / "index"))
     monkeypatch.setenv("ARCHIVE_CACHE_MB", "64")
-    assert create_app().extensions["archive"].budget == CacheBudget.of_megabytes(64)
+    assert create_app().extensions["archive"].live.budget == CacheBudget.of_megabytes(64)
     monkeypatch.setenv("ARCHIVE_CACHE_MB", "lots")
     with pytest.raises(click.UsageError, match="ARCHIVE_CACHE_MB must be a number of megabytes"):
         create_app()

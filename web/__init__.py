@@ -11,7 +11,7 @@ import platformdirs
 from flask import Flask, Response
 
 from archive.page_workers import DEFAULT_TIME_LIMIT
-from index import DEFAULT_CACHE_MB, TIME_LIMIT_SECONDS, CacheBudget, IndexLocation, LiveIndex
+from index import DEFAULT_CACHE_MB, TIME_LIMIT_SECONDS, CacheBudget, open_backend
 
 PACKAGE = Path(__file__).resolve().parent
 DISTRIBUTION = "news-archive"  # the name pip installs the archive under
@@ -55,6 +55,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         SEARCH_TIME_LIMIT=TIME_LIMIT_SECONDS,  # seconds; a search past it answers with partial results
         EXTRACTION_TIME_LIMIT=DEFAULT_TIME_LIMIT,  # seconds to read one saved page before it is skipped
         CACHE_MB=DEFAULT_CACHE_MB,  # what each serving process keeps in its search caches
+        BACKEND="whoosh",  # or "xapian": shards served by xapian-tcpsrv, listed in the TOPOLOGY file
+        TOPOLOGY=None,
         CAPTURES_PATH=str(where.instance / "captures"),  # WARC files of pages added with `archive add`
         FETCH_TIMEOUT=30.0,  # seconds `archive add` waits for a silent server
         PUBLIC_URL="http://127.0.0.1:8000",  # where `archive serve` is reached, for the addresses `archive add` prints
@@ -69,6 +71,9 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.config["SOURCES"] = os.environ["ARCHIVE_SOURCES"].split(os.pathsep)
         if os.environ.get("ARCHIVE_CACHE_MB"):
             app.config["CACHE_MB"] = _megabytes("ARCHIVE_CACHE_MB", os.environ["ARCHIVE_CACHE_MB"])
+        for name in ("BACKEND", "TOPOLOGY"):
+            if os.environ.get(f"ARCHIVE_{name}"):
+                app.config[name] = os.environ[f"ARCHIVE_{name}"]
         if os.environ.get("ARCHIVE_CAPTURES"):
             app.config["CAPTURES_PATH"] = os.environ["ARCHIVE_CAPTURES"]
     else:
@@ -77,7 +82,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SOURCES"] = app.config["SOURCES"].split(os.pathsep)
 
     budget = CacheBudget.of_megabytes(app.config["CACHE_MB"])
-    app.extensions["archive"] = LiveIndex(IndexLocation(Path(app.config["INDEX_PATH"])), budget)
+    app.extensions["archive"] = open_backend(app.config["BACKEND"], Path(app.config["INDEX_PATH"]), topology_path(app), budget)
 
     from web import api, cli, errors, views
 
@@ -101,6 +106,12 @@ def _megabytes(name: str, value: str) -> float:
     if not 0 <= megabytes < float("inf"):
         raise click.UsageError(f"{name} must be a number of megabytes, such as 128, not {value!r}.")
     return megabytes
+
+
+def topology_path(app: Flask) -> Path | None:
+    """Return the topology file, relative to the instance folder unless absolute."""
+    topology = app.config["TOPOLOGY"]
+    return Path(app.instance_path) / topology if topology else None
 
 
 def _add_security_headers(response: Response) -> Response:

@@ -64,8 +64,9 @@ def _serve_with_gunicorn(app: Flask, options: ServeOptions, announce: Callable[[
     from gunicorn.app.base import BaseApplication
     from gunicorn.errors import HaltServer
 
-    live: LiveIndex = app.extensions["archive"]
-    live.close()  # each worker opens its own snapshot: none is shared across the fork
+    live = _live_index(app)
+    if live is not None:
+        live.close()  # each worker opens its own snapshot: none is shared across the fork
 
     class Application(BaseApplication):
         def load_config(self) -> None:
@@ -104,8 +105,16 @@ def _start_worker(app: Flask) -> None:
 
     Jinja compiles each template on first use: rendering the newest articles once spares the first visitor that.
     """
-    app.extensions["archive"].follow()
+    live = _live_index(app)
+    if live is not None:
+        live.follow()
     app.test_client().get("/")
+
+
+def _live_index(app: Flask) -> LiveIndex | None:
+    """Return the embedded backend's live index (None for Xapian's, whose shard servers hold the index and switch it)."""
+    live = getattr(app.extensions["archive"], "live", None)
+    return live if isinstance(live, LiveIndex) else None
 
 
 def _serve_with_waitress(app: Flask, options: ServeOptions, announce: Callable[[int], None]) -> None:
