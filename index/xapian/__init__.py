@@ -9,6 +9,7 @@ server per shard in one `xapian.Database`, which gives every shard the whole arc
 - `storage`: the shards' generations and the stubs naming the live ones;
 - `writing`: rebuild and update; `cluster`: connections, replicas, one generation at a time;
 - `querying`: the query language's clauses as Xapian queries; `searching`, `articles`: as index/ does;
+- `ranking`: pseudo-relevance feedback, chosen as the Whoosh backend chooses it;
 - `servers`: a local cluster of xapian-tcpsrv processes (`archive shards start|status|stop`).
 """
 

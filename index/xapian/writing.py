@@ -17,14 +17,14 @@ import xapian
 from whoosh.analysis import Analyzer
 
 from archive.page_workers import DEFAULT_TIME_LIMIT
-from archive.sources import DEFAULT_MAX_BYTES, SourceFile, file_kind, find_files, resolve_source
+from archive.sources import DEFAULT_MAX_BYTES, SourceFile, find_files, resolve_source
 from archive.tables import TableSettings
 from index.analysis import text_analyzer
 from index.schema import ANALYSIS_FIELD, path_term, url_key
 from index.space import NO_ROOM, NOT_WRITABLE, IndexWriteFailed, bytes_needed, free_bytes, require_space, write_failure_message, write_failures_reported
 from index.spelling import count_words
 from index.storage import IndexUnavailable, IndexUnreadable
-from index.writing import BuildSummary, Progress, _add_all  # the reading pipeline both backends share
+from index.writing import BuildSummary, Progress, _add_all, run_summary  # the reading pipeline both backends share
 from index.xapian.documents import HASH_PREFIX, KEY_PREFIX, PATH_PREFIX, bounded, path_filter_term, shard_of, stored_fields, to_document
 from index.xapian.storage import (
     GENERATION_KEY,
@@ -290,19 +290,4 @@ def _summary(
         database = xapian.Database(str(stub))
         documents += database.get_doccount()
         database.close()
-    return BuildSummary(
-        mode=mode,
-        files=sum(isinstance(item, SourceFile) for item in found),
-        indexed=counts["indexed"],
-        unchanged=counts["unchanged"],
-        deleted=counts["deleted"],
-        duplicates=counts["duplicates"],
-        skipped=tuple(skipped),
-        elapsed=time.perf_counter() - started,
-        documents_in_index=documents,
-        index_path=str(store.root),
-        published=published,
-        skipped_by_reason=dict(Counter(item.reason for item in skipped)),
-        files_by_kind=dict(Counter(file_kind(item.path) for item in found if isinstance(item, SourceFile))),
-        indexed_by_kind={name.removeprefix("kind:"): count for name, count in counts.items() if name.startswith("kind:")},
-    )
+    return run_summary(mode, str(store.root), documents, found, counts, skipped, started, published)
