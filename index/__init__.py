@@ -33,7 +33,7 @@ from index.searching import (
     SearchResult,
     search,
 )
-from index.snapshot import LiveIndex, Snapshot
+from index.snapshot import DEFAULT_CACHE_MB, CacheBudget, LiveIndex, Snapshot
 from index.space import IndexWriteFailed
 from index.stats import CategoryStats, IndexStats, index_stats
 from index.storage import IndexBusy, IndexLocation, IndexMissing, IndexOutdated, IndexUnavailable, IndexUnreadable
@@ -50,7 +50,9 @@ __all__ = [
     "WhooshBackend",
     "open_backend",
     "BuildSummary",
+    "CacheBudget",
     "CategoryStats",
+    "DEFAULT_CACHE_MB",
     "DateRange",
     "FACETS",
     "FILTERS",
