@@ -1,4 +1,4 @@
-"""Everything Whoosh: the schema, building and updating the index, searching and facets.
+"""The archive's index: the schema, building and updating it, searching and facets, on Whoosh (or on Xapian shards).
 
 The names below are what the web pages and the command line use; `web/` imports nothing else from here.
 
@@ -11,10 +11,13 @@ Inside, one job per module, in the order a search runs:
 - `facets`, `highlight`: counts per facet value; where the matched words are in a text;
 - `searching`: one search from request to result; `articles`: one article's page;
 - `writing`: rebuild and update; `adding`: `archive add` (fetch, keep, update); `schema`, `analysis`, `spelling`, `stats`;
-- `engine/`: every use of Whoosh's private names.
+- `engine/`: every use of Whoosh's private names;
+- `backend`: the interface the pages and the command line use, and its Whoosh form (the default);
+- `xapian/`: the same interface over Xapian shards served by xapian-tcpsrv (BACKEND = "xapian").
 """
 
 from index.articles import ArticlePage, article_page, complete_word
+from index.backend import BACKENDS, Backend, Health, ServerHealth, ShardHealth, ShardsUnavailable, WhooshBackend, open_backend
 from index.facets import Facet, FacetValue
 from index.highlight import Marked
 from index.querying import FILTER_TOKEN, MAX_QUERY_LENGTH, DateRange, parse_date_range
@@ -28,6 +31,14 @@ from index.writing import BuildSummary, rebuild, update
 
 __all__ = [
     "ArticlePage",
+    "BACKENDS",
+    "Backend",
+    "Health",
+    "ServerHealth",
+    "ShardHealth",
+    "ShardsUnavailable",
+    "WhooshBackend",
+    "open_backend",
     "BuildSummary",
     "DateRange",
     "FACETS",

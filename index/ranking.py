@@ -42,9 +42,9 @@ class RankingSettings:
     """The parameters of the ranking, chosen by cross-validation (python -m tests.benchmarks.ranking --tune)."""
 
     k1: float = 2.0
-    title_b: float = 0.5
+    title_b: float = 0.75
     body_b: float = 0.75
-    title_weight: float = 2.0
+    title_weight: float = 1.5
     body_weight: float = 1.0
     # "strict": fewer missing words always rank first; "all-first": documents with every word first, then by score.
     tiers: str = "all-first"

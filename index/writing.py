@@ -373,6 +373,20 @@ def _summary(
     if location.current_generation() is not None:
         with location.open().searcher() as searcher:
             documents = searcher.doc_count()
+    return run_summary(mode, str(location.root), documents, found, counts, skipped, started, published)
+
+
+def run_summary(
+    mode: str,
+    index_path: str,
+    documents: int,
+    found: Sequence[SourceFile | Skipped],
+    counts: Counter,
+    skipped: list[Skipped],
+    started: float,
+    published: bool,
+) -> BuildSummary:
+    """Return the summary of a finished run from what it counted (either backend's)."""
     return BuildSummary(
         mode=mode,
         files=sum(isinstance(item, SourceFile) for item in found),
@@ -383,7 +397,7 @@ def _summary(
         skipped=tuple(skipped),
         elapsed=time.perf_counter() - started,
         documents_in_index=documents,
-        index_path=str(location.root),
+        index_path=index_path,
         published=published,
         skipped_by_reason=dict(Counter(item.reason for item in skipped)),
         files_by_kind=dict(Counter(file_kind(item.path) for item in found if isinstance(item, SourceFile))),

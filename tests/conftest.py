@@ -134,16 +134,25 @@ def odd_article(number: int) -> dict:
     }
 
 
-@pytest.fixture(scope="session")
-def odd_index(tmp_path_factory) -> IndexLocation:
-    """Return an index of the seeds and ODD_ARTICLES generated articles with awkward metadata (do not write to it)."""
-    folder = tmp_path_factory.mktemp("odd")
-    sources = folder / "sources"
-    sources.mkdir()
+def write_odd_articles(folder: Path) -> Path:
+    """Write the ODD_ARTICLES generated articles as a JSON Lines file in folder; return the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
     records = "\n".join(json.dumps(odd_article(number), ensure_ascii=False) for number in range(ODD_ARTICLES))
-    (sources / "odd.jsonl").write_text(records + "\n", encoding="utf-8")
-    location = IndexLocation(folder / "index")
-    rebuild(location, [SEEDS, sources])
+    (folder / "odd.jsonl").write_text(records + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def odd_sources(tmp_path_factory) -> list[Path]:
+    """Return the sources of the odd index: the seeds and a folder of ODD_ARTICLES generated articles."""
+    return [SEEDS, write_odd_articles(tmp_path_factory.mktemp("odd-sources") / "sources")]
+
+
+@pytest.fixture(scope="session")
+def odd_index(tmp_path_factory, odd_sources) -> IndexLocation:
+    """Return an index of the seeds and ODD_ARTICLES generated articles with awkward metadata (do not write to it)."""
+    location = IndexLocation(tmp_path_factory.mktemp("odd") / "index")
+    rebuild(location, odd_sources)
     return location
 
 
@@ -232,6 +241,41 @@ def _accepts(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+# ---- Xapian shard servers -------------------------------------------------------------------------------
+
+
+def require_xapian() -> None:
+    """Skip unless Xapian's Python bindings and servers are installed; fail instead when ARCHIVE_REQUIRE_XAPIAN=1 (as CI sets it)."""
+    missing = [tool for tool in ("xapian-tcpsrv", "xapian-replicate", "xapian-replicate-server") if shutil.which(tool) is None]
+    try:
+        import xapian  # noqa: F401
+    except ImportError:
+        missing.append("the xapian Python module (pip install xapian-bindings-binary)")
+    if missing:
+        message = f"Xapian is not installed ({', '.join(missing)}; apt-get install xapian-tools)"
+        if os.environ.get("ARCHIVE_REQUIRE_XAPIAN") == "1":
+            pytest.fail(message + " and ARCHIVE_REQUIRE_XAPIAN=1")
+        pytest.skip(message)
+
+
+@contextmanager
+def xapian_cluster(folder: Path, sources: Sequence[Path], shards: int, replicas: int = 0) -> Iterator:
+    """Build a Xapian archive of the sources, start its servers (real xapian-tcpsrv processes on the loopback),
+    yield its backend, and stop the servers by their pids."""
+    require_xapian()
+    from index import open_backend
+    from index.xapian.topology import write_local_topology
+
+    backend = open_backend("xapian", folder / "index", write_local_topology(folder / "cluster.toml", shards, replicas))
+    backend.rebuild(sources)
+    backend.start_servers()
+    try:
+        yield backend
+    finally:
+        backend.stop_servers()
+        backend.live.close()
 
 
 # ---- a process holding the writer lock -----------------------------------------------------------------

@@ -193,4 +193,4 @@ def test_questions_typed_as_written_rank_at_least_as_well_as_fts5():
         assert systems["previous"]["no_result"] > collection["questions"] / 2, name  # every word required found little
         for row in systems.values():
             assert 0 <= row["map"] < 1 and 0 <= row["p@10"] < 1
-    assert figures["archive_over_fts5"] >= 1.03  # 1.038 measured with the defaults
+    assert figures["archive_over_fts5"] >= 1.05

@@ -16,10 +16,8 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
-import psutil
 import pytest
 
 from archive.model import Skipped
@@ -27,6 +25,7 @@ from archive.sources import find_files
 from index import writing
 from index.storage import IndexLocation
 from tests.conftest import shared_data
+from tests.peak_memory import run_measured
 
 # Peak resident memory of the rebuild: of its largest process (the main one, one of Whoosh's writer
 # processes or the page worker), and of all of them together (sampled every 0.1 s; pages shared after
@@ -147,43 +146,6 @@ def permissions_can_be_enforced() -> list[str] | None:
     return None
 
 
-def run_measured(command: list[str], output: Path) -> tuple[int, float, float]:
-    """Run a command with its output in a file; return its exit code and its peak RSS in MB (largest process, all)."""
-    totals: list[int] = [0]
-    finished = threading.Event()
-    with open(output, "wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
-        sampler = threading.Thread(target=sample_total_rss, args=(process.pid, finished, totals))
-        sampler.start()
-        hang_guard = threading.Timer(RUN_TIMEOUT_SECONDS, process.kill)
-        hang_guard.start()
-        # wait4 reports this child's own usage (with its waited-for children), unlike RUSAGE_CHILDREN,
-        # which would also count every process the test session ran before.
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        finished.set()
-        hang_guard.cancel()
-        sampler.join()
-    return process.returncode, usage.ru_maxrss / 1024, max(totals) / 1024 / 1024
-
-
-def sample_total_rss(pid: int, finished: threading.Event, totals: list[int]) -> None:
-    """Append the summed RSS of a process and its descendants every 0.1 s until finished is set."""
-    while not finished.wait(0.1):
-        try:
-            root = psutil.Process(pid)
-            processes = [root, *root.children(recursive=True)]
-        except psutil.Error:  # exited, about to be reaped
-            continue
-        total = 0
-        for member in processes:
-            try:
-                total += member.memory_info().rss
-            except psutil.Error:
-                pass
-        totals.append(total)
-
-
 @pytest.fixture(scope="module", params=["fast", pytest.param("slow", marks=pytest.mark.slow)])
 def hostile_rebuild(request, tmp_path_factory):
     """Rebuild an index of the hostile corpus (plus BBC News in the slow lane) with the `archive` command; return what it did."""
@@ -201,7 +163,7 @@ def hostile_rebuild(request, tmp_path_factory):
     archive = Path(sys.executable).parent / "archive"
     command = [*(prefix or []), str(archive), "rebuild", str(corpus), "--index", str(index),
                "--time-limit", str(TIME_LIMIT_SECONDS), "-v"]
-    exit_code, process_mb, total_mb = run_measured(command, root / "output.txt")
+    exit_code, process_mb, total_mb = run_measured(command, root / "output.txt", timeout=RUN_TIMEOUT_SECONDS)
     after = (fingerprints(corpus), bbc_news and fingerprints(bbc_news))
     (corpus / "locked.txt").chmod(0o644)
     (corpus / "locked-folder").chmod(0o755)

@@ -282,7 +282,8 @@ def test_generated_queries_never_fail_search_or_http(lane, odd_index, hostile_cl
     check()
     print(f"search(): {sent.pop('search()'):,} queries; HTTP: {sent.total():,} queries, {dict(sent)}")
     queries = profile.max_examples
-    assert sent.total() >= queries and min(sent.values()) >= queries // (4 * len(ENDPOINTS))
+    # Hypothesis draws endpoints unevenly (9 of 300 for one of six has been seen): the floor only catches one never drawn.
+    assert sent.total() >= queries and min(sent.values()) >= queries // (10 * len(ENDPOINTS))
 
 
 @IN_BOTH_LANES

@@ -57,6 +57,8 @@ def test_the_wheel_holds_the_templates_static_files_and_sample_articles(built):
         assert _files_under(REPOSITORY, folder) <= names, folder
     assert {f"web/seeds/{path.name}" for path in SEEDS.iterdir()} <= names
     assert "web/terminal.py" in names and "index/storage.py" in names and "archive/model.py" in names
+    modules = {path.relative_to(REPOSITORY).as_posix() for top in ("archive", "index", "web") for path in (REPOSITORY / top).rglob("*.py")}
+    assert modules <= names, f"pyproject.toml's packages leave out {sorted(modules - names)}"
     assert not any(name.startswith(("tests/", "seeds/")) for name in names)
 
 

@@ -17,9 +17,7 @@ import pytest
 import waitress
 from markupsafe import Markup
 
-import web.api
 import web.presenting
-import web.views
 from index.storage import IndexLocation
 from index.writing import rebuild
 from tests.hostile import (
@@ -160,9 +158,10 @@ def test_article_page_shows_payloads_as_text(hostile, keys):
 
 def test_a_stored_script_url_is_never_linked(hostile, keys, monkeypatch):
     """Even an index holding a javascript: URL (the parsers drop them) must not link it."""
-    real = web.views.article_page
+    backend = hostile.application.extensions["archive"]
+    real = backend.article
     for url in SCRIPT_URLS:
-        monkeypatch.setattr(web.views, "article_page", lambda *a, url=url: _with_url(real(*a), url))
+        monkeypatch.setattr(backend, "article", lambda *a, url=url: _with_url(real(*a), url))
         page = hostile.get(f"/articles/{keys[0]}").get_data(as_text=True)
         assert live_markup(page) == []
         assert "Original" not in _text(page)
@@ -313,9 +312,8 @@ def test_unexpected_errors_show_no_traceback(hostile_index, monkeypatch, testing
     def broken(*arguments, **options):
         raise RuntimeError(SECRET)
 
-    monkeypatch.setattr(web.views, "search", broken)
-    monkeypatch.setattr(web.api, "search", broken)
     app = create_app({"TESTING": testing, "PROPAGATE_EXCEPTIONS": False, "INDEX_PATH": str(hostile_index.root)})
+    monkeypatch.setattr(app.extensions["archive"], "search", broken)
     client = app.test_client()
     page = client.get("/?q=zebra")
     api = client.get("/api/search?q=zebra")

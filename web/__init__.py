@@ -10,7 +10,7 @@ import platformdirs
 from flask import Flask, Response
 
 from archive.page_workers import DEFAULT_TIME_LIMIT
-from index import TIME_LIMIT_SECONDS, IndexLocation, LiveIndex
+from index import TIME_LIMIT_SECONDS, open_backend
 
 PACKAGE = Path(__file__).resolve().parent
 DISTRIBUTION = "news-archive"  # the name pip installs the archive under
@@ -53,6 +53,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_FILE_MB=10,
         SEARCH_TIME_LIMIT=TIME_LIMIT_SECONDS,  # seconds; a search past it answers with partial results
         EXTRACTION_TIME_LIMIT=DEFAULT_TIME_LIMIT,  # seconds to read one saved page before it is skipped
+        BACKEND="whoosh",  # or "xapian": shards served by xapian-tcpsrv, listed in the TOPOLOGY file
+        TOPOLOGY=None,
         CAPTURES_PATH=str(where.instance / "captures"),  # WARC files of pages added with `archive add`
         FETCH_TIMEOUT=30.0,  # seconds `archive add` waits for a silent server
         PUBLIC_URL="http://127.0.0.1:8000",  # where `archive serve` is reached, for the addresses `archive add` prints
@@ -65,6 +67,9 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.config["INDEX_PATH"] = os.environ["ARCHIVE_INDEX"]
         if os.environ.get("ARCHIVE_SOURCES"):
             app.config["SOURCES"] = os.environ["ARCHIVE_SOURCES"].split(os.pathsep)
+        for name in ("BACKEND", "TOPOLOGY"):
+            if os.environ.get(f"ARCHIVE_{name}"):
+                app.config[name] = os.environ[f"ARCHIVE_{name}"]
         if os.environ.get("ARCHIVE_CAPTURES"):
             app.config["CAPTURES_PATH"] = os.environ["ARCHIVE_CAPTURES"]
     else:
@@ -72,7 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if isinstance(app.config["SOURCES"], str):
         app.config["SOURCES"] = app.config["SOURCES"].split(os.pathsep)
 
-    app.extensions["archive"] = LiveIndex(IndexLocation(Path(app.config["INDEX_PATH"])))
+    app.extensions["archive"] = open_backend(app.config["BACKEND"], Path(app.config["INDEX_PATH"]), topology_path(app))
 
     from web import api, cli, errors, views
 
@@ -85,6 +90,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.register(app)
     app.after_request(_add_security_headers)
     return app
+
+
+def topology_path(app: Flask) -> Path | None:
+    """Return the topology file, relative to the instance folder unless absolute."""
+    topology = app.config["TOPOLOGY"]
+    return Path(app.instance_path) / topology if topology else None
 
 
 def _add_security_headers(response: Response) -> Response:

@@ -7,28 +7,18 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from flask import Flask, current_app, url_for
 from flask.cli import ScriptInfo, with_appcontext
 
 from archive.tables import TableSettings, table_settings
-from index import (
-    BuildSummary,
-    IndexBusy,
-    IndexLocation,
-    IndexUnavailable,
-    IndexWriteFailed,
-    LiveIndex,
-    SearchRequest,
-    Snapshot,
-    index_stats,
-    rebuild,
-    search,
-    update,
-)
+from index import Backend, BuildSummary, IndexBusy, IndexLocation, IndexUnavailable, IndexWriteFailed, SearchRequest, open_backend
 from web import DISTRIBUTION, terminal
 from web.serialize import search_result_to_dict
+
+Answer = TypeVar("Answer")
 
 
 def _options(*decorators: Callable) -> Callable:
@@ -71,7 +61,7 @@ def rebuild_command(
 ) -> None:
     """Index every article under SOURCES (default: the sample articles) into a fresh index, then switch to it."""
     tried = _sources(sources)
-    summary = _write(rebuild, "Indexing", _location(index_path), tried, max_file_mb, time_limit, verbose, force=force)
+    summary = _write(_backend(index_path).rebuild, "Indexing", tried, max_file_mb, time_limit, verbose, force=force)
     if not summary.published:
         raise click.ClickException(
             f"{terminal.nothing_read(tried)}, so the previous index was kept. "
@@ -87,7 +77,7 @@ def update_command(
 ) -> None:
     """Index new and changed files under SOURCES and drop articles whose files were deleted."""
     tried = _sources(sources)
-    summary = _write(update, "Updating", _location(index_path), tried, max_file_mb, time_limit, verbose)
+    summary = _write(_backend(index_path).update, "Updating", tried, max_file_mb, time_limit, verbose)
     if not summary.files:
         _warn(f"{terminal.nothing_read(tried)}: no file was found there. Check the paths.")
 
@@ -115,6 +105,7 @@ def add_command(
 
     if not urls and not feeds:
         raise click.UsageError("Give the addresses of pages, `-` to read them from standard input, or --feed URL.")
+    location = _location(index_path)
     config = current_app.config
     seconds = timeout or config["FETCH_TIMEOUT"]
     limits = FetchLimits(min(seconds, 10.0), seconds, 4 * seconds, (max_file_mb or config["MAX_FILE_MB"]) * 1024 * 1024)
@@ -129,7 +120,7 @@ def add_command(
     captures = Path(config["CAPTURES_PATH"])
     with _writing():
         outcomes = add_pages(
-            _location(index_path),
+            location,
             captures,
             [address for address in addresses if address and not address.startswith("#")],
             limits=limits,
@@ -172,7 +163,7 @@ def search_command(
         match="all" if all_words else "best",
         time_limit=current_app.config["SEARCH_TIME_LIMIT"],
     )
-    result = search(_open(LiveIndex(_location(index_path))), request)
+    result = _answer(lambda: _backend(index_path).search(request))
     if as_json:
         click.echo(json.dumps(search_result_to_dict(result), ensure_ascii=False, indent=2))
     else:
@@ -184,9 +175,7 @@ def search_command(
 @index_option
 def stats_command(index_path: Path | None) -> None:
     """Show how many articles the index holds, its facets, size and last build."""
-    live = LiveIndex(_location(index_path))
-    _open(live)
-    _echo(terminal.stats_lines(index_stats(live)))
+    _echo(terminal.stats_lines(_answer(_backend(index_path).stats)))
 
 
 @click.command("serve", short_help="Serve the archive in a browser.")
@@ -207,21 +196,20 @@ def serve_command(host: str, port: int, threads: int) -> None:
     import waitress
 
     app = current_app._get_current_object()
-    live: LiveIndex = app.extensions["archive"]
+    backend: Backend = app.extensions["archive"]
     # Only a first run builds on its own: a damaged index is reported below, never silently replaced.
-    if not live.location.has_generations():
+    if not backend.has_index():
         tried = _sources(())
         click.echo(f"No index yet: building one from {', '.join(map(str, tried))}")
         try:
-            summary = _write(rebuild, "Indexing", live.location, tried, None, None, verbose=False)
+            summary = _write(backend.rebuild, "Indexing", tried, None, None, verbose=False)
             if not summary.published:
                 _warn(f"{terminal.nothing_read(tried)}. Run `archive rebuild` with the folders of your articles.")
         except DiskRefused as error:  # a full or read-only disk: said once, and the pages say there is no index
             click.echo(click.style(f"Error: {error.message}", fg="red"), err=True)
-    try:
-        live.snapshot()
-    except IndexUnavailable as error:
-        _warn(f"{error}. Until then the pages say so.")
+    health = backend.health()
+    if not health.ready:
+        _warn(f"{health.message}. Until then the pages say so.")
     try:
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="news-archive")
     except OSError as error:
@@ -235,7 +223,51 @@ def serve_command(host: str, port: int, threads: int) -> None:
         server.close()
 
 
-COMMANDS = (serve_command, rebuild_command, update_command, add_command, search_command, stats_command)
+@click.group("shards", short_help="Run and check the Xapian shard servers.")
+@index_option
+def shards_command(index_path: Path | None) -> None:
+    """Run the shard servers of a Xapian archive on this machine, or check every server the topology lists.
+
+    For BACKEND = "xapian": the servers listen only on the loopback or a private network (they have no
+    authentication); see the README's deployment section for several machines.
+    """
+
+
+@shards_command.command("start", short_help="Start the topology's servers on this machine.")
+@with_appcontext
+def shards_start_command() -> None:
+    """Start xapian-tcpsrv for each shard server (and xapian-replicate for each replica) on this machine."""
+    backend = _xapian()
+    _echo([f"Started {process}" for process in _answer(backend.start_servers)])
+    _echo(terminal.health_lines(backend.health()))
+
+
+@shards_command.command("status", short_help="Say what each shard server serves.")
+@with_appcontext
+def shards_status_command() -> None:
+    """Ask every server of every shard what it serves; exit 1 when the archive cannot answer."""
+    health = _xapian().health()
+    _echo(terminal.health_lines(health))
+    if not health.ready:
+        raise SystemExit(1)
+
+
+@shards_command.command("stop", short_help="Stop the servers `archive shards start` started.")
+@with_appcontext
+def shards_stop_command() -> None:
+    """Stop the local cluster's processes (by the pids it recorded)."""
+    stopped = _xapian().stop_servers()
+    _echo([f"Stopped {process}" for process in stopped] or ["No shard server of this index was running."])
+
+
+@shards_command.command("commands", short_help="Print the command lines of a local cluster.")
+@with_appcontext
+def shards_commands_command() -> None:
+    """Print the xapian-tcpsrv, xapian-replicate-server and xapian-replicate command lines `start` runs."""
+    _echo(_answer(_xapian().server_commands))
+
+
+COMMANDS = (serve_command, rebuild_command, update_command, add_command, search_command, stats_command, shards_command)
 
 
 @click.group("archive", commands=COMMANDS)
@@ -265,7 +297,6 @@ def main() -> None:
 def _write(
     build: Callable[..., BuildSummary],
     label: str,
-    location: IndexLocation,
     sources: Sequence[Path],
     max_file_mb: int | None,
     time_limit: float | None,
@@ -276,7 +307,6 @@ def _write(
     config = current_app.config
     with _writing(), terminal.progress_bar(label) as progress:
         summary = build(
-            location,
             sources,
             max_bytes=(max_file_mb or config["MAX_FILE_MB"]) * 1024 * 1024,
             progress=progress,
@@ -288,8 +318,21 @@ def _write(
     return summary
 
 
+def _backend(index_path: Path | None) -> Backend:
+    """Return the app's backend, or the configured kind of backend on the index folder the option names."""
+    if index_path is None:
+        return current_app.extensions["archive"]
+    from web import topology_path
+
+    return open_backend(current_app.config["BACKEND"], index_path, topology_path(current_app))
+
+
 def _location(index_path: Path | None) -> IndexLocation:
-    """Return the index location from the option or the app's configuration."""
+    """Return the Whoosh index folder the option or the configuration names; stop when the Xapian backend is chosen."""
+    if current_app.config["BACKEND"] != "whoosh":
+        raise click.ClickException(
+            'archive add works on the Whoosh backend only: with BACKEND = "xapian", save the pages in a folder and run archive update on it'
+        )
     return IndexLocation(Path(index_path or current_app.config["INDEX_PATH"]))
 
 
@@ -327,10 +370,20 @@ def _print_outcome(outcome) -> None:
     click.echo(terminal.added_line(address, outcome.title, outcome.already))
 
 
-def _open(live: LiveIndex) -> Snapshot:
-    """Return a snapshot, or stop with the command that builds an index."""
+def _xapian():
+    """Return the Xapian backend (on the folder `archive shards --index` names), or stop saying how to choose it."""
+    backend = _backend(click.get_current_context().parent.params.get("index_path"))
+    if backend.name != "xapian":
+        raise click.ClickException('archive shards is for BACKEND = "xapian" (set BACKEND and TOPOLOGY in config.py, or $ARCHIVE_BACKEND and $ARCHIVE_TOPOLOGY)')
+    if not hasattr(backend, "start_servers"):  # a setting that cannot work: say which
+        raise click.ClickException(backend.where())
+    return backend
+
+
+def _answer(read: Callable[[], Answer]) -> Answer:
+    """Return what a read of the index gives, or stop with the message that says what to do."""
     try:
-        return live.snapshot()
+        return read()
     except IndexUnavailable as error:
         raise click.ClickException(str(error)) from None
 

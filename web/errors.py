@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from index import IndexUnavailable, IndexUnreadable
+from index import IndexUnavailable, IndexUnreadable, ShardsUnavailable
 
 TITLES = {400: "That request could not be read", 404: "Not found", 405: "Not allowed", 503: "The archive is not ready"}
 NO_INDEX = "The archive has no usable index yet. Whoever runs it can build one with: archive rebuild"
 UNREADABLE_INDEX = "The archive's index is unreadable (damaged or incomplete). Whoever runs it can rebuild it with: archive rebuild"
+SHARDS_DOWN = "The archive's search servers are not answering. Try again in a moment; whoever runs it can check them with: archive shards status"
+RETRY_AFTER_SECONDS = 5
 
 
 def register(app: Flask) -> None:
@@ -27,6 +29,10 @@ def _http_error(error: HTTPException) -> Response:
 def _index_unavailable(error: IndexUnavailable) -> Response:
     """Say that there is no usable index and how to build one; only the log says where (visitors need not know paths)."""
     current_app.logger.warning("%s", error)
+    if isinstance(error, ShardsUnavailable):
+        response = _respond(503, SHARDS_DOWN)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return _respond(503, UNREADABLE_INDEX if isinstance(error, IndexUnreadable) else NO_INDEX)
 
 

@@ -11,7 +11,7 @@ import click
 
 from archive.names import escape_undecodable
 from archive.sources import KIND_LABELS
-from index import FILTERS, BuildSummary, IndexStats, Marked, SearchResult
+from index import FILTERS, BuildSummary, Health, IndexStats, Marked, SearchResult
 from web.presenting import INTERFACE_LANGUAGE, value_label
 
 
@@ -129,6 +129,21 @@ def stats_lines(stats: IndexStats) -> list[str]:
         values = ", ".join(f"{value_label(facet.name, value.value)} ({value.count:,})" for value in facet.values) or "none"
         more = f", and {facet.more:,} more" if facet.more else ""
         lines.append(f"{_plural(FILTERS[facet.name].label):<12}{values}{more}")
+    return lines
+
+
+def health_lines(health: Health) -> list[str]:
+    """Return each shard server's state, then whether the archive can answer."""
+    lines = []
+    for shard in health.shards:
+        for number, server in enumerate(shard.servers):
+            role = "server " if number == 0 else "replica"
+            if server.answering:
+                state = click.style("answering", fg="green") + f"  generation {server.generation or '-'}, {server.documents:,} articles"
+            else:
+                state = click.style("not answering", fg="red") + f"  {server.error}"
+            lines.append(f"shard {shard.number + 1}  {role}  {server.address:<22} {state}")
+    lines.append(click.style(f"Ready: {health.message}", fg="green") if health.ready else click.style(f"Not ready: {health.message}", fg="red"))
     return lines
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 
 from archive.categories import category_label
-from index import LiveIndex, Snapshot, article_page, complete_word, search
+from index import Backend
 from web import presenting
 from web.params import FIELD_PARAMETERS, clean_query, search_request
 
@@ -17,21 +17,16 @@ bp = Blueprint("views", __name__)
 FEED_ENTRIES = 30
 
 
-def live_index() -> LiveIndex:
-    """Return the app's live index."""
+def backend() -> Backend:
+    """Return the app's search backend (its IndexUnavailable becomes a 503 page in the error handlers)."""
     return current_app.extensions["archive"]
-
-
-def snapshot() -> Snapshot:
-    """Return a snapshot of the live index (IndexUnavailable becomes a 503 page in the error handlers)."""
-    return live_index().snapshot()
 
 
 @bp.get("/", endpoint="search")
 def search_page():
     """Show ranked results with facets, or the newest articles for an empty query."""
     wanted = search_request(request.args, current_app.config["SEARCH_TIME_LIMIT"])
-    result = search(snapshot(), wanted)
+    result = backend().search(wanted)
     return render_template(
         "search.html",
         request_=wanted,
@@ -51,7 +46,7 @@ def search_page():
 def article(key: str):
     """Show one article with the query's words marked and similar articles."""
     query = clean_query(request.args.get("q", ""))
-    page = article_page(snapshot(), key, query)
+    page = backend().article(key, query)
     if page is None:
         abort(404, description="There is no article with that address in the archive.")
     back_url = request.args.get("back", "")
@@ -62,7 +57,7 @@ def article(key: str):
 def feed():
     """Return an Atom feed of a search, newest first."""
     wanted = search_request(request.args, current_app.config["SEARCH_TIME_LIMIT"])
-    result = search(snapshot(), replace(wanted, sort="newest", page=1, per_page=FEED_ENTRIES, with_facets=False))
+    result = backend().search(replace(wanted, sort="newest", page=1, per_page=FEED_ENTRIES, with_facets=False))
     updated = max((hit.published for hit in result.hits if hit.published), default=datetime(1970, 1, 1, tzinfo=timezone.utc))
     body = render_template(
         "feed.xml",
@@ -87,7 +82,7 @@ def suggest():
     """Return OpenSearch suggestions: the query with its last word completed from the archive's words."""
     query = clean_query(request.args.get("q", ""))[:200]
     head, _, last = query.rpartition(" ")
-    completions = [f"{head} {word}".strip() for word in complete_word(snapshot(), last)]
+    completions = [f"{head} {word}".strip() for word in backend().complete(last)]
     response = jsonify([query, completions])
     response.mimetype = "application/x-suggestions+json"
     return response

@@ -2,6 +2,8 @@
 
     python -m tests.benchmarks [--sizes 10000,50000,113614] [--repeats 3] [--queries 500] [--sections ...]
     python -m tests.benchmarks --smoke      # 2,000 documents, a few queries: checks the suite still runs
+    python -m tests.benchmarks --sections query --sizes 113614 --engines archive,fts5   # latency without naive Whoosh
+    python -m tests.benchmarks --sections xapian   # the Xapian backend (1 and 2 shards) against the Whoosh backend
 
 Prints a table per section and, last, one JSON line with every figure. Ratios compare engines measured
 in the same run, interleaved; times are medians (and p95) of repeated measurements.
@@ -16,15 +18,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlencode
 
 from tests.benchmarks import serving
-from tests.benchmarks.engines import ENGINES, MODES, ArchiveEngine, load_queries
+from tests.benchmarks.engines import ENGINES, MODES, XAPIAN_ENGINES, ArchiveEngine, load_queries
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPOSITORY.parent / "shared" / "data"
-SECTIONS = ("rebuild", "query", "update", "cold", "http", "ranking")
+SECTIONS = ("rebuild", "query", "update", "cold", "http", "ranking", "xapian")
 
 
 def main() -> None:
@@ -40,7 +43,7 @@ def main() -> None:
             results["rebuild"] = rebuild_section(corpus, largest, options.repeats, work)
         if "query" in options.sections:
             questions = question_texts(options.data, options.queries)
-            results["query"] = {str(size): query_section(corpus, size, queries, questions, work) for size in options.sizes}
+            results["query"] = {str(size): query_section(corpus, size, queries, questions, work, options.engines) for size in options.sizes}
         archive_folder = work / f"query-{largest}" / "archive"
         if "update" in options.sections:
             results["update"] = update_section(corpus, largest, archive_folder, options.repeats)
@@ -50,7 +53,9 @@ def main() -> None:
             articles = bench / "articles.jsonl"
             results["http"] = http_section(articles, options.articles, queries, options.http_requests, work)
         if "ranking" in options.sections:
-            results["ranking"] = ranking_section()
+            results["ranking"] = ranking_section("xapian" in options.sections)
+        if "xapian" in options.sections:
+            results["xapian"] = xapian_section(corpus, largest, queries, options.repeats, work)
     print(json.dumps(results))
 
 
@@ -64,6 +69,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--articles", type=int, default=None, help="lines of articles.jsonl for the HTTP section")
     parser.add_argument("--http-requests", type=int, default=400)
     parser.add_argument("--sections", default=",".join(SECTIONS))
+    parser.add_argument("--engines", default=",".join(ENGINES), help="engines of the query section (archive and fts5 always)")
     parser.add_argument("--smoke", action="store_true", help="2,000 documents, 20 queries, one repeat")
     options = parser.parse_args()
     if options.smoke:
@@ -71,6 +77,8 @@ def _arguments() -> argparse.Namespace:
         options.articles, options.http_requests = 2000, 20
     options.sizes = [int(size) for size in str(options.sizes).split(",")]
     options.sections = [name for name in options.sections.split(",") if name in SECTIONS]
+    # The ratios compare the archive with FTS5; naive Whoosh alone takes most of the query section's time.
+    options.engines = {"archive", "fts5"} | {name for name in options.engines.split(",") if name in ENGINES}
     return options
 
 
@@ -112,9 +120,9 @@ def question_texts(data: Path, limit: int | None) -> list[str]:
     return texts[:limit]
 
 
-def query_section(corpus: Path, size: int, queries, questions: list[str], work: Path) -> dict:
-    """Build each engine at a size, then time every query in every mode, engines interleaved."""
-    engines = {name: engine_class(work / f"query-{size}" / name) for name, engine_class in ENGINES.items()}
+def query_section(corpus: Path, size: int, queries, questions: list[str], work: Path, chosen: Sequence[str] = tuple(ENGINES)) -> dict:
+    """Build each chosen engine at a size, then time every query in every mode, engines interleaved."""
+    engines = {name: engine_class(work / f"query-{size}" / name) for name, engine_class in ENGINES.items() if name in chosen}
     for engine in engines.values():
         engine.build(corpus, size)
         engine.open()
@@ -225,12 +233,68 @@ def http_section(articles: Path, limit: int | None, queries, requests: int, work
     return figures
 
 
-def ranking_section() -> dict:
-    """Run the ranking evaluation on the judged questions and return its figures."""
-    output = subprocess.run([sys.executable, "-m", "tests.benchmarks.ranking"], cwd=REPOSITORY, capture_output=True, text=True, check=True)
+def ranking_section(with_xapian: bool) -> dict:
+    """Run the ranking evaluation on the judged questions (through the Xapian backend too) and return its figures."""
+    backend = ["--backend", "xapian"] if with_xapian else []
+    output = subprocess.run([sys.executable, "-m", "tests.benchmarks.ranking", *backend], cwd=REPOSITORY, capture_output=True, text=True, check=True)
     lines = output.stdout.strip().splitlines()
     print("\n6. Ranking quality: CISI, Cranfield and MEDLINE questions typed as written\n" + "\n".join(lines[:-1]))
     return json.loads(lines[-1])
+
+
+def xapian_section(corpus: Path, size: int, queries, repeats: int, work: Path) -> dict:
+    """The Xapian backend against the Whoosh backend in the same run: rebuild into 2 shards, the search page's queries on 1 and 2 shards."""
+    builds: dict[str, list[dict]] = {"archive": [], "xapian-2": []}
+    for repeat in range(repeats):
+        for name in builds:
+            folder = work / f"xapian-rebuild-{name}-{repeat}"
+            builds[name].append(_build_in_subprocess(name, corpus, size, folder))
+            _remove(folder)
+    figures: dict = {"rebuild": {}}
+    for name, measured in builds.items():
+        figures["rebuild"][name] = {
+            "documents": measured[0]["documents"],
+            "documents_per_second": statistics.median(run["documents"] / run["seconds"] for run in measured),
+            "peak_rss_mb": statistics.median(run["rss_mb"] for run in measured),
+            "size_mb": statistics.median(run["size_mb"] for run in measured),
+        }
+    rates = {name: row["documents_per_second"] for name, row in figures["rebuild"].items()}
+    figures["rebuild"]["ratio_xapian2_vs_whoosh"] = rates["xapian-2"] / rates["archive"]
+    _table(
+        f"7. Xapian backend: rebuild of {size:,} lines of corpus.jsonl into 2 shards (median of {repeats})",
+        ["backend", "documents", "docs/s", "peak RSS MB", "size MB"],
+        [[name, f"{row['documents']:,}", f"{row['documents_per_second']:,.0f}", f"{row['peak_rss_mb']:.0f}", f"{row['size_mb']:.1f}"]
+         for name, row in figures["rebuild"].items() if isinstance(row, dict)],
+    )
+    print(f"xapian (2 shards) / whoosh: {figures['rebuild']['ratio_xapian2_vs_whoosh']:.2f}x")
+
+    engines = {"whoosh": ArchiveEngine(work / "xapian-query" / "whoosh"),
+               **{name: XAPIAN_ENGINES[name](work / "xapian-query" / name) for name in XAPIAN_ENGINES}}
+    try:
+        for engine in engines.values():
+            engine.build(corpus, size)
+            engine.open()
+        timings: dict[str, list[float]] = {name: [] for name in engines}
+        for query in queries:
+            for name, engine in engines.items():
+                started = time.perf_counter()
+                engine.query(query, "facets+snippets")
+                timings[name].append((time.perf_counter() - started) * 1000)
+    finally:
+        for name in XAPIAN_ENGINES:
+            engines[name].close()
+    figures["query"] = {name: serving.latency(values) for name, values in timings.items()}
+    for name in XAPIAN_ENGINES:
+        figures["query"][f"{name} median / whoosh"] = figures["query"][name]["median_ms"] / figures["query"]["whoosh"]["median_ms"]
+        figures["query"][f"{name} p95 / whoosh"] = figures["query"][name]["p95_ms"] / figures["query"]["whoosh"]["p95_ms"]
+    _table(
+        f"   The search page's work (facets + snippets) at {size:,} lines, {len(queries)} queries (ms)",
+        ["backend", "median", "p95", "median / whoosh", "p95 / whoosh"],
+        [[name, f"{figures['query'][name]['median_ms']:.2f}", f"{figures['query'][name]['p95_ms']:.2f}",
+          f"{figures['query'].get(f'{name} median / whoosh', 1.0):.2f}x", f"{figures['query'].get(f'{name} p95 / whoosh', 1.0):.2f}x"]
+         for name in engines],
+    )
+    return figures
 
 
 def _build_in_subprocess(engine: str, corpus: Path, size: int, folder: Path) -> dict:

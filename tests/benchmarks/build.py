@@ -9,13 +9,13 @@ import json
 import sys
 from pathlib import Path
 
-from tests.benchmarks.engines import ENGINES, peak_rss_megabytes, timed
+from tests.benchmarks.engines import ENGINES, XAPIAN_ENGINES, peak_rss_megabytes, timed
 
 
 def main() -> None:
     """Build, then print documents, seconds, peak RSS and size."""
     engine_name, source, limit, folder = sys.argv[1:5]
-    engine = ENGINES[engine_name](Path(folder))
+    engine = {**ENGINES, **XAPIAN_ENGINES}[engine_name](Path(folder))
     seconds, documents = timed(engine.build, Path(source), int(limit) if limit != "all" else None)
     print(json.dumps({"engine": engine_name, "documents": documents, "seconds": seconds,
                       "rss_mb": peak_rss_megabytes(), "size_mb": engine.size() / 1024 / 1024}))

@@ -257,4 +257,44 @@ def peak_rss_megabytes() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class XapianEngine:
+    """The archive on Xapian shards (BACKEND = "xapian"), served by xapian-tcpsrv processes on the loopback."""
+
+    name = "xapian"
+
+    def __init__(self, folder: Path, shards: int):
+        from index import open_backend
+        from index.xapian.topology import write_local_topology
+
+        self.folder = folder
+        self.backend = open_backend("xapian", folder / "index", write_local_topology(folder / "cluster.toml", shards))
+
+    def build(self, source: Path, limit: int | None) -> int:
+        """Index the JSON Lines file (its first `limit` lines) through the backend's rebuild."""
+        if limit is not None:
+            source = first_lines(source, limit, self.folder)
+        return self.backend.rebuild([source]).indexed
+
+    def open(self) -> None:
+        """Start the shard servers (and fill the caches with one query)."""
+        self.backend.start_servers()
+        self.query(Query("kw", ("market",)), "facets+snippets")
+
+    def close(self) -> None:
+        """Stop the shard servers."""
+        self.backend.stop_servers()
+        self.backend.live.close()
+
+    def query(self, query: Query, mode: str) -> int:
+        """Run a query in a mode; return the total."""
+        request = SearchRequest(query=query.archive_text(), with_facets=mode != "top10", with_snippets=mode == "facets+snippets")
+        return self.backend.search(request).total
+
+    def size(self) -> int:
+        """Return the live shards' size on disk."""
+        return self.backend.store.size_bytes(self.backend.shards)
+
+
 ENGINES = {"archive": ArchiveEngine, "naive": NaiveWhooshEngine, "fts5": Fts5Engine}
+# The Xapian backend on one and on two shards (measured in the suite's xapian section).
+XAPIAN_ENGINES = {"xapian-1": lambda folder: XapianEngine(folder, 1), "xapian-2": lambda folder: XapianEngine(folder, 2)}

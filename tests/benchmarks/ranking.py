@@ -2,6 +2,7 @@
 
     python -m tests.benchmarks.ranking                   # CISI, Cranfield and MEDLINE: archive, FTS5, previous ranking
     python -m tests.benchmarks.ranking --tune [--folds 5]   # plus the cross-validated choice of the ranking settings
+    python -m tests.benchmarks.ranking --backend xapian     # also through the Xapian backend (2 shards), compared
 
 Each collection's documents (title and abstract) are written to a temporary .jsonl file and indexed
 through the archive's real ingest path (`index.rebuild`). Each judged question is sent, as written, through
@@ -32,7 +33,8 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import product
 from math import log
@@ -43,7 +45,7 @@ from whoosh import query as wq
 from whoosh.qparser import AndGroup, FieldsPlugin, MultifieldParser, PlusMinusPlugin, RangePlugin
 from whoosh.scoring import BM25F
 
-from index import BuildSummary, IndexLocation, LiveIndex, SearchRequest, rebuild, search
+from index import BuildSummary, IndexLocation, LiveIndex, SearchRequest, SearchResult, rebuild, search
 from index.analysis import TOKEN_PATTERN
 from index.ranking import RankingSettings
 from index.schema import search_fields
@@ -55,6 +57,7 @@ CUTOFF = 10  # for nDCG@10 and P@10
 DEEP_PAGE = 100
 
 Ranking = list[str]  # document ids, best first
+Searcher = Callable[[SearchRequest], SearchResult]  # a backend's search, as the page calls it
 
 
 @dataclass(frozen=True)
@@ -212,32 +215,38 @@ def folds_of(keys: Iterable[str], folds: int) -> list[list[str]]:
 # ---------------------------------------------------------------- the rankers
 
 
-def build_index(collection: Collection, folder: Path) -> tuple[IndexLocation, BuildSummary]:
-    """Write the documents as .jsonl and index them with the archive's rebuild; return the location and summary."""
-    source = folder / "source"
+def write_documents(collection: Collection, source: Path) -> Path:
+    """Write the documents as .jsonl into a new folder; return the folder."""
     source.mkdir(parents=True)
     with open(source / "documents.jsonl", "w", encoding="utf-8") as out:
         for document in collection.documents:
             out.write(json.dumps({"id": document.id, "title": document.title, "body": document.body}) + "\n")
+    return source
+
+
+def build_index(collection: Collection, folder: Path) -> tuple[IndexLocation, BuildSummary]:
+    """Write the documents as .jsonl and index them with the archive's rebuild; return the location and summary."""
+    source = write_documents(collection, folder / "source")
     location = IndexLocation(folder / "index")
     return location, rebuild(location, [source])
 
 
-def archive_ranking(snapshot, question: str, settings: RankingSettings, depth: int = CUTOFF, page: bool = True) -> Ranking:
+def archive_ranking(searcher: Searcher, question: str, depth: int = CUTOFF, page: bool = True) -> Ranking:
     """Return the archive's ranking of a question sent as the search page sends it, to the given depth.
 
-    page=False leaves out the facet counts and snippets, which do not change the ranking (for tuning).
+    `searcher` is the search the page calls, on either backend. page=False leaves out the facet counts and
+    snippets, which do not change the ranking (for tuning).
     """
     first = search_request(MultiDict({"q": question, "per_page": str(CUTOFF)}))
     if not page:
         first = replace(first, with_facets=False, with_snippets=False)
-    ranking = [hit.id for hit in search(snapshot, first, settings).hits]
+    ranking = [hit.id for hit in searcher(first).hits]
     if depth <= CUTOFF or len(ranking) < CUTOFF:
         return ranking
     ranking = []
     for page in range(1, depth // DEEP_PAGE + 1):
         deeper = replace(first, per_page=DEEP_PAGE, page=page, with_facets=False, with_snippets=False)
-        result = search(snapshot, deeper, settings)
+        result = searcher(deeper)
         ranking += [hit.id for hit in result.hits]
         if page >= result.page_count:
             break
@@ -246,7 +255,29 @@ def archive_ranking(snapshot, question: str, settings: RankingSettings, depth: i
 
 def archive_rankings(snapshot, questions: Mapping[str, str], settings: RankingSettings) -> dict[str, Ranking]:
     """Return the archive's first page for every question, without facets and snippets (for tuning)."""
-    return {key: archive_ranking(snapshot, text, settings, page=False) for key, text in questions.items()}
+    return {key: archive_ranking(whoosh_searcher(snapshot, settings), text, page=False) for key, text in questions.items()}
+
+
+def whoosh_searcher(snapshot, settings: RankingSettings) -> Searcher:
+    """Return the Whoosh backend's search of a snapshot under given ranking settings."""
+    return lambda request: search(snapshot, request, settings)
+
+
+@contextmanager
+def xapian_backend(collection: Collection, folder: Path, shards: int = 2) -> Iterator:
+    """Index a collection's documents into Xapian shards through the archive's rebuild, serve them on the loopback, yield the backend."""
+    from index import open_backend
+    from index.xapian.topology import write_local_topology
+
+    source = write_documents(collection, folder / "source")
+    backend = open_backend("xapian", folder / "index", write_local_topology(folder / "cluster.toml", shards))
+    backend.rebuild([source])
+    backend.start_servers()
+    try:
+        yield backend
+    finally:
+        backend.stop_servers()
+        backend.live.close()
 
 
 def question_words(text: str) -> list[str]:
@@ -311,9 +342,9 @@ def previous_rankings(location: IndexLocation, questions: Mapping[str, str], dep
 
 GRID = {
     "k1": (1.2, 2.0),
-    "title_weight": (1.5, 2.0),
+    "title_weight": (1.0, 1.5, 2.0),
+    "title_b": (0.5, 0.75),
     "proximity": (0.0, 0.5),
-    "feedback_weight": (0.0, 0.7),
 }
 
 
@@ -389,8 +420,14 @@ def tune(snapshots: Mapping[str, object], collections: Sequence[Collection], fol
 # ---------------------------------------------------------------- the whole run
 
 
-def run(shared: Path = SHARED, *, tuning: bool = False, folds: int = 5, log: Callable[[str], None] = lambda _: None) -> dict:
-    """Index each collection through the archive, rank every judged question, and return every figure as a dict."""
+def run(
+    shared: Path = SHARED, *, tuning: bool = False, folds: int = 5, backends: Sequence[str] = ("whoosh",), log: Callable[[str], None] = lambda _: None
+) -> dict:
+    """Index each collection through the archive, rank every judged question, and return every figure as a dict.
+
+    backends: "whoosh" (the archive's default, always measured as the baseline) and "xapian" (two shards on
+    real xapian-tcpsrv servers, the same questions through the same search function).
+    """
     started = time.perf_counter()
     collections = load_all(shared)
     figures: dict = {"settings": describe(RankingSettings()), "collections": {}}
@@ -405,7 +442,7 @@ def run(shared: Path = SHARED, *, tuning: bool = False, folds: int = 5, log: Cal
             rankings = {}
             for key, text in collection.questions.items():
                 began = time.perf_counter()
-                rankings[key] = archive_ranking(snapshot, text, RankingSettings(), DEPTH)
+                rankings[key] = archive_ranking(whoosh_searcher(snapshot, RankingSettings()), text, DEPTH)
                 timings.append((time.perf_counter() - began) * 1000)
             systems = {
                 "archive": evaluate(rankings, collection.relevant, keys),
@@ -413,13 +450,21 @@ def run(shared: Path = SHARED, *, tuning: bool = False, folds: int = 5, log: Cal
                 "fts5_title2": evaluate(fts5_rankings(collection.documents, collection.questions, "bm25(docs, 2.0, 1.0)"), collection.relevant, keys),
                 "previous": evaluate(previous_rankings(location, collection.questions), collection.relevant, keys),
             }
+            if "xapian" in backends:
+                with xapian_backend(collection, Path(temporary) / f"{collection.name}-xapian") as backend:
+                    xapian_rankings = {key: archive_ranking(backend.search, text, DEPTH) for key, text in collection.questions.items()}
+                systems["xapian"] = evaluate(xapian_rankings, collection.relevant, keys)
             figures["collections"][collection.name] = {
                 "documents": len(collection.documents), "indexed": summary.indexed, "questions": len(keys),
                 "systems": systems, "archive_ms_median": statistics.median(timings),
             }
             log(f"{collection.name}: {summary.indexed:,} documents, {len(keys)} questions")
-        means = {system: statistics.fmean(c["systems"][system]["ndcg@10"] for c in figures["collections"].values())
-                 for system in ("archive", "fts5", "fts5_title2", "previous")}
+        systems_run = ("archive", "fts5", "fts5_title2", "previous") + (("xapian",) if "xapian" in backends else ())
+        means = {system: statistics.fmean(c["systems"][system]["ndcg@10"] for c in figures["collections"].values()) for system in systems_run}
+        if "xapian" in backends:
+            figures["xapian_minus_whoosh_ndcg@10"] = {
+                name: c["systems"]["xapian"]["ndcg@10"] - c["systems"]["archive"]["ndcg@10"] for name, c in figures["collections"].items()
+            }
         figures["mean_ndcg@10"] = means
         figures["archive_over_fts5"] = means["archive"] / max(means["fts5"], means["fts5_title2"])
         if tuning:
@@ -442,6 +487,9 @@ def report(figures: Mapping) -> list[str]:
     means = figures["mean_ndcg@10"]
     lines.append("mean nDCG@10: " + ", ".join(f"{system} {value:.4f}" for system, value in means.items())
                  + f"; archive / the better FTS5 = {figures['archive_over_fts5']:.3f}")
+    if "xapian_minus_whoosh_ndcg@10" in figures:
+        lines.append("Xapian (2 shards) minus Whoosh, nDCG@10: "
+                     + ", ".join(f"{name} {value:+.4f}" for name, value in figures["xapian_minus_whoosh_ndcg@10"].items()))
     tuning = figures.get("tuning")
     if tuning:
         lines.append(f"\n{tuning['settings']} settings, {len(tuning['folds'])}-fold cross-validation over all questions:")
@@ -461,8 +509,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--shared", type=Path, default=SHARED, help="the folder holding cisi/, cran/ and med/")
     parser.add_argument("--tune", action="store_true", help="cross-validate the choice of ranking settings")
     parser.add_argument("--folds", type=int, default=5, help="folds for --tune (default 5)")
+    parser.add_argument("--backend", choices=("whoosh", "xapian"), default="whoosh",
+                        help="xapian: also rank through the Xapian backend (two shards on local xapian-tcpsrv servers) and compare")
     options = parser.parse_args(argv)
-    figures = run(options.shared, tuning=options.tune, folds=options.folds, log=print)
+    backends = ("whoosh", "xapian") if options.backend == "xapian" else ("whoosh",)
+    figures = run(options.shared, tuning=options.tune, folds=options.folds, backends=backends, log=print)
     print("\n".join(report(figures)))
     print(json.dumps(figures))
 

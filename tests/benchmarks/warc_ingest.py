@@ -25,24 +25,18 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import psutil
-
+from tests.peak_memory import run_measured
 from tests.warcs import Record, page_address, shared_pages, write_warc
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPOSITORY.parent / "shared" / "data"
 TARGET_PEAK_MB = 400
 IMAGES_PER_PAGE = 4
-# Runs a command and reports the peak RSS of the largest process under it (the rebuild, its page worker and
-# its writers, all waited for), which this process's own figure would mix with the earlier runs'.
-PEAK_WRAPPER = (
-    "import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
-    "print('peak-kb', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)"
-)
+# A rebuild of the largest crawl takes a few minutes; one that hangs is stopped after this long.
+RUN_TIMEOUT_SECONDS = 3600
 
 
 def main() -> None:
@@ -130,48 +124,24 @@ def _write_crawl(path: Path, pages: list[Path], size: int) -> int:
 def _rebuild(source: Path, index: Path, sample: bool = False) -> dict:
     """Run `archive rebuild SOURCE` in a fresh process; return its seconds, and its peak memory when sampling."""
     shutil.rmtree(index, ignore_errors=True)
+    command = [sys.executable, "-c", "from web.cli import main; main()", "rebuild", str(source), "--index", str(index)]
+    environment = {**os.environ, "ARCHIVE_CAPTURES": str(index / "no-captures")}
+    output_file = index.with_name(index.name + "-output.txt")
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-c", PEAK_WRAPPER,
-         sys.executable, "-c", "from web.cli import main; main()", "rebuild", str(source), "--index", str(index)],
-        cwd=REPOSITORY, env={**os.environ, "ARCHIVE_CAPTURES": str(index / "no-captures")},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    totals: list[int] = [0]
-    finished = threading.Event()
-    sampler = threading.Thread(target=_sample_tree, args=(process.pid, finished, totals)) if sample else None
-    if sampler:
-        sampler.start()
-    output, errors = process.communicate()
+    if sample:
+        exit_code, largest_mb, tree_mb = run_measured(command, output_file, timeout=RUN_TIMEOUT_SECONDS, env=environment)
+    else:
+        with open(output_file, "wb") as sink:
+            exit_code = subprocess.run(command, env=environment, stdout=sink, stderr=subprocess.STDOUT).returncode
     seconds = time.perf_counter() - started
-    finished.set()
-    if sampler:
-        sampler.join()
-    if process.returncode != 0:
-        raise SystemExit(f"archive rebuild {source} failed:\n{output}\n{errors}")
+    output = output_file.read_text(encoding="utf-8", errors="replace")
+    if exit_code != 0:
+        raise SystemExit(f"archive rebuild {source} failed:\n{output}")
     figures = {"seconds": round(seconds, 2), "indexed": _figure(output, "indexed"), "parsed": _figure(output, "parsed")}
     if sample:
-        largest = next(int(line.split()[1]) for line in errors.splitlines() if line.startswith("peak-kb "))
-        figures |= {"input_mb": source.stat().st_size / 1024 / 1024, "largest_process_peak_mb": round(largest / 1024),
-                    "tree_peak_mb": round(max(totals) / 1024 / 1024)}
+        figures |= {"input_mb": source.stat().st_size / 1024 / 1024, "largest_process_peak_mb": round(largest_mb),
+                    "tree_peak_mb": round(tree_mb)}
     return figures
-
-
-def _sample_tree(pid: int, finished: threading.Event, totals: list[int]) -> None:
-    """Record the summed RSS of a process's descendants (the wrapper's are the rebuild's) every 0.2 s until it ends."""
-    while not finished.is_set():
-        try:
-            members = psutil.Process(pid).children(recursive=True)
-        except psutil.Error:
-            return
-        total = 0
-        for member in members:
-            try:
-                total += member.memory_info().rss
-            except psutil.Error:
-                continue
-        totals.append(total)
-        finished.wait(0.2)
 
 
 def _figure(output: str, name: str) -> int:
