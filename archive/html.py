@@ -1,25 +1,35 @@
-"""Parse a saved HTML news page into an Article: trafilatura for the body, page metadata for the rest.
+"""Parse a saved HTML news page into an Article: trafilatura for the body, BeautifulSoup for the metadata.
 
-The page is parsed once, by lxml; trafilatura extracts the body from a copy of that tree, and the
-metadata is read from it with XPath. BeautifulSoup was measured at 0.5x to 1x of trafilatura's whole
-extraction time just to build its tree, which left no way to parse pages at 0.8x trafilatura's speed.
+The page is parsed once, by lxml, and trafilatura extracts the body from that tree. BeautifulSoup reads
+the page's structure and metadata (JSON-LD, Open Graph and other <meta>, the canonical <link>, <title>,
+<h1>, <time>, bylines, datelines, the declared language) from skeletons of the page: the elements the
+readers may select, each whole, inside copies of the containers that give them their meaning (<html>,
+<head>, <body>, <article>, <svg>). One holds the elements read by their tag; the other, those marked by
+a class, id, itemprop or rel, is built only when the structured data leaves the date or authors unnamed.
+A SoupStrainer would keep the same elements but lose their containers, and it still sends every tag of
+the page through Python: in CPU time on ../shared/data/news_html, against trafilatura.extract's,
+BeautifulSoup takes 1.08x on the whole page, 0.49x with a SoupStrainer, and about 0.1x for the skeletons.
 Each field is looked for in the cheap, structured places first (JSON-LD, <meta>), and the page's
 markup is searched only when those name nothing.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
 import lxml.html
+import soupsieve
 import trafilatura
-from lxml.etree import LxmlError, ParserError, XPath
+from bs4 import BeautifulSoup, Tag
+from lxml.etree import Element, LxmlError, ParserError, SubElement, XPath
 
 from archive import dates
 from archive.bylines import split_names
@@ -44,21 +54,33 @@ DATE_META_KEYS = (
 )
 AUTHOR_META_KEYS = ("author", "article:author", "byl", "dc.creator", "dcterms.creator", "sailthru.author", "parsely-author")
 
+# BeautifulSoup's CSS selectors, compiled on import: compiling them (and importing soupsieve) on a page
+# worker's first page took 0.7 s of its time limit.
 # Semantic markup first; class names last and only their first hit, since they also match bios and teasers.
-_HAS_TOKEN = 'contains(concat(" ", normalize-space(@{attribute}), " "), " {token} ")'
-BYLINE_XPATHS = (
-    (XPath(f"//*[{_HAS_TOKEN.format(attribute='itemprop', token='author')}]//*[{_HAS_TOKEN.format(attribute='itemprop', token='name')}]"), None),
-    (XPath(f"//*[{_HAS_TOKEN.format(attribute='itemprop', token='author')}]"), None),
-    (XPath(f"//a[{_HAS_TOKEN.format(attribute='rel', token='author')}]"), None),
-    (XPath('//*[contains(@class, "byline")]'), 1),
-    (XPath('//a[contains(@class, "author")]'), 1),
-    (XPath('//*[contains(@class, "author")]'), 1),
+BYLINE_SELECTORS = tuple(
+    (soupsieve.compile(selector), limit)
+    for selector, limit in (
+        ('[itemprop~="author"] [itemprop~="name"]', None),
+        ('[itemprop~="author"]', None),
+        ('a[rel~="author"]', None),
+        ('[class*="byline"]', 1),
+        ('a[class*="author"]', 1),
+        ('[class*="author"]', 1),
+    )
 )
-_DATE_PUBLISHED = XPath(f"//*[{_HAS_TOKEN.format(attribute='itemprop', token='datePublished')}]")
-_DATELINES = XPath(
-    '//*[contains(@class, "date") or contains(@class, "time") or contains(@class, "byline")'
-    ' or contains(@class, "publish") or contains(@class, "posted") or contains(@id, "date")]'
-)
+DATE_PUBLISHED_SELECTOR = soupsieve.compile('[itemprop~="datePublished"]')
+DATELINE_SELECTOR = soupsieve.compile('[class*="date"], [class*="time"], [class*="byline"], [class*="publish"], [class*="posted"], [id*="date"]')
+
+# The metadata skeletons (see metadata_skeleton): the containers kept around metadata elements for what
+# they tell (the first <article>'s <time> is the article's, an <svg>'s <title> is an image's); the tags
+# the readers look for by name; those they look for by the attributes the selectors above name.
+CONTAINER_TAGS = frozenset(("html", "head", "body", "article", "svg"))
+METADATA_TAGS = frozenset(("meta", "title", "h1", "time"))
+TAGGED_CANDIDATES = (*METADATA_TAGS, "script", "link", "article")
+# The attribute values the selectors above look for, loosely (any case where a selector ignores case).
+_MARKED_CLASS = re.compile("byline|author|date|time|publish|posted")
+_MARKED_ITEMPROP = re.compile("author|datepublished", re.IGNORECASE)
+_ARTICLE_BODY = XPath('//*[contains(concat(" ", normalize-space(@itemprop), " "), " articleBody ")]')
 
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 _JSON_LD_TYPE = re.compile(r"^\s*application/ld\+json\s*$", re.IGNORECASE)
@@ -82,10 +104,14 @@ _TABLE_RULE = re.compile(r"^\|(?:\s*:?-+:?\s*\|)+$")
 
 @dataclass(frozen=True)
 class Page:
-    """A parsed page with its structured metadata gathered once: <meta> contents by key, JSON-LD objects."""
+    """A parsed page: lxml's tree for the body, soups of its metadata elements, <meta> contents by key, JSON-LD objects."""
 
     root: lxml.html.HtmlElement
     is_document: bool  # False for a fragment or text that trafilatura does not take for a page
+    soup: BeautifulSoup  # the elements read by their tag: <meta>, <title>, <h1>, <time>, JSON-LD, canonical <link>
+    # The elements marked by class, id, itemprop or rel (bylines, datelines), built on the first call:
+    # on most pages the structured data names the date and authors, and they are never read.
+    marked_soup: Callable[[], BeautifulSoup]
     metas: dict[str, list[str]]
     nodes: list[dict]
     article: dict  # the JSON-LD object describing the article, or {}
@@ -144,8 +170,18 @@ def load_page(data: bytes) -> Page:
     document = trafilatura.load_html(text)
     root = document if document is not None else load_fragment(text)
     unwrap_layout_tables(root)
-    nodes = json_ld_nodes(root)
-    return Page(root=root, is_document=document is not None, metas=meta_index(root), nodes=nodes, article=article_node(nodes))
+    soup = metadata_soup(root, root.iter(*TAGGED_CANDIDATES), is_tagged_metadata)
+    marked_soup = functools.cache(lambda: metadata_soup(root, filter(is_marked, root.iter(Element)), is_marked))
+    return read_page(root, document is not None, soup, marked_soup)
+
+
+def read_page(root: lxml.html.HtmlElement, is_document: bool, soup: BeautifulSoup, marked_soup: Callable[[], BeautifulSoup]) -> Page:
+    """Return the Page of a parsed tree, its structured metadata gathered from the soup of its tagged metadata."""
+    nodes = json_ld_nodes(soup)
+    return Page(
+        root=root, is_document=is_document, soup=soup, marked_soup=marked_soup, metas=meta_index(soup), nodes=nodes,
+        article=article_node(nodes),
+    )
 
 
 def sniff_charset(data: bytes) -> str | None:
@@ -174,13 +210,92 @@ def parse_markup(text: str) -> tuple[lxml.html.HtmlElement, bool]:
     return root, any("Excessive depth" in entry.message for entry in parser.error_log)
 
 
+# --- metadata skeleton -----------------------------------------------------------------------
+
+
+def metadata_soup(
+    root: lxml.html.HtmlElement, candidates: Iterable[lxml.html.HtmlElement], keeps: Callable[[lxml.html.HtmlElement], bool]
+) -> BeautifulSoup:
+    """Return BeautifulSoup's tree of a metadata skeleton of the page, attribute values kept as written."""
+    markup = lxml.html.tostring(metadata_skeleton(root, candidates, keeps), encoding="unicode")
+    # multi_valued_attributes=None keeps class="a b" one string, so [class*=...] sees what the page wrote.
+    return BeautifulSoup(markup, "lxml", multi_valued_attributes=None)
+
+
+def metadata_skeleton(
+    root: lxml.html.HtmlElement, candidates: Iterable[lxml.html.HtmlElement], keeps: Callable[[lxml.html.HtmlElement], bool]
+) -> lxml.html.HtmlElement:
+    """Return a copy of the page holding the candidates `keeps` accepts, each whole, inside copies of their containers.
+
+    Like a SoupStrainer, `keeps` decides on an element's tag and attributes alone, and an element it
+    keeps is kept with everything inside it; unlike one, the skeleton keeps the containers the readers
+    need, and every <article> (the first one is read) even when empty. Candidates come in page order.
+    """
+    skeleton = root.makeelement(root.tag, root.attrib)
+    copies = {root: skeleton}
+    kept: set[lxml.html.HtmlElement] = set()
+    for element in candidates:
+        ancestors = ancestors_below(root, element)
+        if element is root or element.tag in ("html", "head", "body") or kept.intersection(ancestors):
+            continue  # the page's parts are only containers; an element inside a kept one came with it
+        parent = container_copy(root, [a for a in reversed(ancestors) if a.tag in CONTAINER_TAGS], copies)
+        if keeps(element):
+            whole = copy.deepcopy(element)
+            whole.tail = None
+            parent.append(whole)
+            kept.add(element)
+        elif element.tag == "article":
+            copies[element] = SubElement(parent, element.tag, element.attrib)
+    return skeleton
+
+
+def ancestors_below(root: lxml.html.HtmlElement, element: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """Return an element's ancestors below the root, nearest first (a fragment's root has ancestors of its own)."""
+    ancestors = []
+    for ancestor in element.iterancestors():
+        if ancestor is root:
+            break
+        ancestors.append(ancestor)
+    return ancestors
+
+
+def container_copy(root: lxml.html.HtmlElement, containers: list[lxml.html.HtmlElement], copies: dict) -> lxml.html.HtmlElement:
+    """Return the copy of the innermost of nested containers in the root (outermost first), copying those not copied yet."""
+    parent = copies[root]
+    for container in containers:
+        if container not in copies:
+            copies[container] = SubElement(parent, container.tag, container.attrib)
+        parent = copies[container]
+    return parent
+
+
+def is_tagged_metadata(element: lxml.html.HtmlElement) -> bool:
+    """Tell whether the readers of the tagged soup may read an element: a superset of what they select."""
+    tag = element.tag
+    if tag == "script":
+        return bool(_JSON_LD_TYPE.match(element.get("type") or ""))
+    if tag == "link":
+        return "canonical" in (element.get("rel") or "").lower().split()
+    return tag in METADATA_TAGS
+
+
+def is_marked(element: lxml.html.HtmlElement) -> bool:
+    """Tell whether the readers of the marked soup may read an element: a superset of what their selectors match."""
+    return bool(
+        _MARKED_CLASS.search(element.get("class") or "")
+        or "date" in (element.get("id") or "")
+        or _MARKED_ITEMPROP.search(element.get("itemprop") or "")
+        or "author" in (element.get("rel") or "").lower()
+    )
+
+
 # --- structured metadata ---------------------------------------------------------------------
 
 
-def meta_index(root: lxml.html.HtmlElement) -> dict[str, list[str]]:
+def meta_index(soup: BeautifulSoup) -> dict[str, list[str]]:
     """Return the non-empty contents of every <meta>, by lowercased property, name, itemprop and http-equiv."""
     index: dict[str, list[str]] = {}
-    for meta in root.iter("meta"):
+    for meta in soup.find_all("meta"):
         content = (meta.get("content") or "").strip()
         if not content:
             continue
@@ -192,12 +307,11 @@ def meta_index(root: lxml.html.HtmlElement) -> dict[str, list[str]]:
     return index
 
 
-def json_ld_nodes(root: lxml.html.HtmlElement) -> list[dict]:
+def json_ld_nodes(soup: BeautifulSoup) -> list[dict]:
     """Return every JSON-LD object on the page, each outer object before those nested in it."""
     nodes: list[dict] = []
-    for script in root.iter("script"):
-        if _JSON_LD_TYPE.match(script.get("type") or ""):
-            nodes.extend(walk_json(load_json(script.text or "")))
+    for script in soup.find_all("script", type=_JSON_LD_TYPE):
+        nodes.extend(walk_json(load_json(script.get_text())))
     return nodes
 
 
@@ -265,8 +379,13 @@ def ld_strings(value: object) -> list[str]:
 
 
 def element_text(element: lxml.html.HtmlElement | None) -> str:
-    """Return an element's text with whitespace collapsed."""
+    """Return an lxml element's text with whitespace collapsed."""
     return " ".join(element.text_content().split()) if element is not None else ""
+
+
+def tag_text(tag: Tag | None) -> str:
+    """Return a BeautifulSoup tag's text with whitespace collapsed."""
+    return " ".join(tag.get_text().split()) if tag is not None else ""
 
 
 def is_http_url(value: str) -> bool:
@@ -292,25 +411,25 @@ def name_key(text: str) -> str:
 
 def find_title(page: Page, sites: list[str]) -> str:
     """Return the headline: JSON-LD, then og:title, then the <h1> or <title>, without a site-name affix."""
-    page_title = strip_site_name(element_text(document_title(page.root)), sites)
+    page_title = strip_site_name(tag_text(document_title(page.soup)), sites)
     if is_site_name(page_title, sites):
         page_title = ""
     return (
         ld_text(page.article.get("headline"))
         or strip_site_name(page.meta("og:title"), sites)
-        or headline_h1(page.root, page_title)
+        or headline_h1(page.soup, page_title)
         or page_title
     )
 
 
-def document_title(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+def document_title(soup: BeautifulSoup) -> Tag | None:
     """Return the page's <title> element, ignoring the <title> of inline SVG images."""
-    return next((tag for tag in root.iter("title") if not any(a.tag == "svg" for a in tag.iterancestors())), None)
+    return next((tag for tag in soup.find_all("title") if tag.find_parent("svg") is None), None)
 
 
-def headline_h1(root: lxml.html.HtmlElement, page_title: str) -> str:
+def headline_h1(soup: BeautifulSoup, page_title: str) -> str:
     """Return the first <h1> that <title> repeats, or the first <h1> when there is no usable <title>."""
-    headings = [text for text in map(element_text, root.iter("h1")) if name_key(text)]
+    headings = [text for text in map(tag_text, soup.find_all("h1")) if name_key(text)]
     if not page_title:
         return next(iter(headings), "")
     # Measured: the first <h1> is often a site or section banner; the headline is the one <title> repeats.
@@ -358,27 +477,27 @@ def published_candidates(page: Page, url: str) -> Iterator[datetime | None]:
     pages = [node for node in page.nodes if any(t.endswith("page") for t in node_types(node))]
     yield from (dates.parse_date(ld_text(node.get("datePublished"))) for node in [page.article, *pages])
     yield from map(dates.parse_date, page.meta_all(*DATE_META_KEYS))
-    marked = _DATE_PUBLISHED(page.root)
-    yield from (dates.parse_date(element.get("content") or element.get("datetime")) for element in marked)
-    yield from (dates.date_in_text(element_text(element)) for element in marked)
-    yield from (dates.parse_date(element.get("datetime")) for element in publication_time_elements(page.root))
+    marked = DATE_PUBLISHED_SELECTOR.select(page.marked_soup())
+    yield from (dates.parse_date(tag.get("content") or tag.get("datetime")) for tag in marked)
+    yield from (dates.date_in_text(tag_text(tag)) for tag in marked)
+    yield from (dates.parse_date(tag.get("datetime")) for tag in publication_time_elements(page.soup))
     yield dates.date_in_url(url)
-    yield from map(dates.date_in_text, dateline_texts(page.root))
+    yield from map(dates.date_in_text, dateline_texts(page.marked_soup()))
 
 
-def publication_time_elements(root: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
+def publication_time_elements(soup: BeautifulSoup) -> Iterator[Tag]:
     """Yield <time datetime> elements marked as the publication time, then those inside the <article>."""
-    times = [element for element in root.iter("time") if element.get("datetime")]
-    yield from (element for element in times if element.get("pubdate") is not None)
-    container = next(root.iter("article"), None)
+    times = [tag for tag in soup.find_all("time") if tag.get("datetime")]
+    yield from (tag for tag in times if tag.has_attr("pubdate"))
+    container = soup.find("article")
     if container is not None:
-        yield from (element for element in container.iter("time") if element.get("datetime"))
+        yield from (tag for tag in container.find_all("time") if tag.get("datetime"))
     yield from times[:1]
 
 
-def dateline_texts(root: lxml.html.HtmlElement) -> Iterator[str]:
+def dateline_texts(soup: BeautifulSoup) -> Iterator[str]:
     """Yield the short texts of elements whose class names a date, a time or a byline."""
-    lines = (element_text(element) for element in _DATELINES(root))
+    lines = (tag_text(tag) for tag in DATELINE_SELECTOR.select(soup))
     yield from (line for line in lines if line and len(line) <= MAX_LINE_CHARS)
 
 
@@ -399,13 +518,13 @@ def author_candidates(page: Page) -> Iterator[list[str]]:
     by_id = {node["@id"]: node for node in page.nodes if isinstance(node.get("@id"), str)}
     yield ld_author_names(page.article.get("author"), by_id)
     yield page.meta_all(*AUTHOR_META_KEYS)
-    for xpath, limit in BYLINE_XPATHS:
-        yield marked_texts(xpath(page.root), limit)
+    for selector, limit in BYLINE_SELECTORS:
+        yield marked_texts(selector.select(page.marked_soup()), limit)
 
 
-def marked_texts(elements: Iterable[lxml.html.HtmlElement], limit: int | None) -> list[str]:
-    """Return the first `limit` non-empty texts of the elements (all if None)."""
-    return [text for text in map(element_text, elements) if text][:limit]
+def marked_texts(tags: Iterable[Tag], limit: int | None) -> list[str]:
+    """Return the first `limit` non-empty texts of the tags (all if None)."""
+    return [text for text in map(tag_text, tags) if text][:limit]
 
 
 def ld_author_names(value: object, by_id: dict[str, dict]) -> list[str]:
@@ -428,7 +547,7 @@ def is_link_like(value: str) -> bool:
 
 def find_url(page: Page, url: str) -> str:
     """Return the canonical link, then og:url, then the given URL, keeping only absolute http(s) URLs."""
-    canonical = next((link.get("href", "") for link in page.root.iter("link") if "canonical" in (link.get("rel") or "").lower().split()), "")
+    canonical = next((link.get("href", "") for link in page.soup.find_all("link") if "canonical" in (link.get("rel") or "").lower().split()), "")
     candidates = (canonical, page.meta("og:url"), url)
     return next((c.strip() for c in candidates if is_http_url(c)), "")
 
@@ -459,8 +578,9 @@ def find_source(page: Page, url: str) -> str:
 
 def find_language(page: Page) -> str:
     """Return the page language from <html lang>, JSON-LD, og:locale or a language meta."""
+    html = page.soup.html  # the skeleton's root is a copy of the page's <html>
     lang = (
-        (page.root.get("lang") or page.root.get("xml:lang") or "").strip()
+        (html.get("lang") or html.get("xml:lang") or "").strip()
         or ld_text(page.article.get("inLanguage"))
         or page.meta("og:locale", "language", "lang", "dc.language", "http-equiv:content-language")
     )
@@ -579,7 +699,7 @@ def without_title(body: str, title: str) -> str:
 def fallback_body(root: lxml.html.HtmlElement) -> str:
     """Return the paragraphs of articleBody or <article>, else of the element holding the most <p> text."""
     containers = (
-        next(iter(root.xpath(f"//*[{_HAS_TOKEN.format(attribute='itemprop', token='articleBody')}]")), None),
+        next(iter(_ARTICLE_BODY(root)), None),
         next(root.iter("article"), None),
     )
     for container in containers:

@@ -23,7 +23,7 @@ from index.highlight import Marked
 from index.querying import FILTER_TOKEN, MAX_QUERY_LENGTH, DateRange, parse_date_range
 from index.schema import FACETS, FILTER_NAMES, FILTERS, FilterField
 from index.searching import MATCH_MODES, MAX_PER_PAGE, SORTS, TIME_LIMIT_SECONDS, Hit, SearchRequest, SearchResult, search
-from index.snapshot import LiveIndex, Snapshot
+from index.snapshot import DEFAULT_CACHE_MB, CacheBudget, LiveIndex, Snapshot
 from index.space import IndexWriteFailed
 from index.stats import IndexStats, index_stats
 from index.storage import IndexBusy, IndexLocation, IndexMissing, IndexOutdated, IndexUnavailable, IndexUnreadable
@@ -40,6 +40,8 @@ __all__ = [
     "WhooshBackend",
     "open_backend",
     "BuildSummary",
+    "CacheBudget",
+    "DEFAULT_CACHE_MB",
     "DateRange",
     "FACETS",
     "FILTERS",

@@ -22,8 +22,10 @@ from whoosh.support.charset import accent_map
 
 from index.engine.analysis import OnePassAnalyzer
 
-# Words joined by dots stay one token ("U.S.", "3.5"); the fork's default pattern would keep "*" in tokens.
-TOKEN_PATTERN = r"\w+(?:\.?\w+)*"
+# Numbers with decimal points ("3.5") and initials ("U.S.", "e.g.") stay one token; longer words joined by
+# dots are words of their own, so the Reuters ticker "<ESB.ST>" is found by "esb" and "bbc.co.uk" by "bbc".
+# (The fork's default pattern would keep "*" in tokens.) Changing it changes what an index holds: see FORMAT.
+TOKEN_PATTERN = r"\d+(?:\.\d+)+|\w(?:\.\w)+(?!\w)|\w+"
 # The languages of Whoosh's language analyzers besides English, by the name of their Snowball stemmer in
 # PyStemmer (Snowball's own C code): Whoosh's Python port took 30 to 110 µs a word, PyStemmer 0.5 to 4.
 SNOWBALL_STEMMERS = {
@@ -48,7 +50,9 @@ CJK_CHARACTERS = (
     "\u1100-\u11ff\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u3130-\u318f\u31a0-\u31ff\u3400-\u4dbf"
     "\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f"
 )
-_NEUTRAL_TOKEN = re.compile(rf"(?P<cjk>[{CJK_CHARACTERS}]+)|[^\W{CJK_CHARACTERS}]+(?:\.?[^\W{CJK_CHARACTERS}]+)*")
+# Outside CJK, words as TOKEN_PATTERN finds them, letters being word characters outside CJK.
+_LETTER = rf"[^\W{CJK_CHARACTERS}]"
+_NEUTRAL_TOKEN = re.compile(rf"(?P<cjk>[{CJK_CHARACTERS}]+)|\d+(?:\.\d+)+|{_LETTER}(?:\.{_LETTER})+(?!{_LETTER})|{_LETTER}+")
 MIN_WORD_LENGTH = 2  # shorter words (outside CJK) are dropped, as every stemmed analysis drops them
 
 

@@ -15,7 +15,7 @@ from typing import Protocol
 from index.articles import ArticlePage, article_page, complete_word
 from index.ranking import RankingSettings
 from index.searching import SearchRequest, SearchResult, search
-from index.snapshot import LiveIndex
+from index.snapshot import DEFAULT_CACHE_MB, CacheBudget, LiveIndex
 from index.stats import IndexStats, index_stats
 from index.storage import IndexLocation, IndexUnavailable
 from index.writing import BuildSummary, rebuild, update
@@ -94,9 +94,11 @@ class WhooshBackend:
 
     name = "whoosh"
 
-    def __init__(self, location: IndexLocation, settings: RankingSettings = RankingSettings()) -> None:
+    def __init__(
+        self, location: IndexLocation, settings: RankingSettings = RankingSettings(), budget: CacheBudget = CacheBudget.of_megabytes(DEFAULT_CACHE_MB)
+    ) -> None:
         self.location = location
-        self.live = LiveIndex(location)
+        self.live = LiveIndex(location, budget)
         self.settings = settings
 
     def search(self, request: SearchRequest) -> SearchResult:
@@ -185,15 +187,17 @@ class UnavailableBackend:
         return str(self.error)
 
 
-def open_backend(kind: str, index_path: Path, topology: Path | str | None = None) -> Backend:
-    """Return the configured backend: "whoosh" on index_path, or "xapian" over the shards a topology file lists.
+def open_backend(
+    kind: str, index_path: Path, topology: Path | str | None = None, budget: CacheBudget = CacheBudget.of_megabytes(DEFAULT_CACHE_MB)
+) -> Backend:
+    """Return the configured backend: "whoosh" on index_path (its caches within the budget), or "xapian" over the shards a topology file lists.
 
     A setting that cannot work gives a backend that says why on every use (pages answer 503, commands
     print it). The Xapian package is imported only when chosen, so a one-machine archive needs neither
     its bindings nor its servers.
     """
     if kind == "whoosh":
-        return WhooshBackend(IndexLocation(Path(index_path)))
+        return WhooshBackend(IndexLocation(Path(index_path)), budget=budget)
     if kind != "xapian":
         return UnavailableBackend(str(kind), IndexUnavailable(f"BACKEND must be one of {', '.join(BACKENDS)}, not {kind!r} (in config.py or $ARCHIVE_BACKEND)"))
     if not topology:

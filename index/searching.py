@@ -14,7 +14,7 @@ from archive.categories import normalize_category
 from index.analysis import analysis_family
 from index.deadline import Deadline
 from index.facets import Facet, count_facets
-from index.highlight import Marked, opening, query_terms, snippet
+from index.highlight import Marked, Passage, best_passage, opening, query_terms
 from index.matching import Matches, match
 from index.querying import DateRange, ParsedQuery
 from index.ranking import RankingSettings, bm25f_scores, feedback_scores, newest_first, top_ranked
@@ -63,6 +63,7 @@ class Hit:
     score: float
     missing: tuple[str, ...] = ()  # the typed words this article lacks
     language: str = ""  # a primary language subtag ("fr"), or "" when unknown
+    title_only: bool = False  # only the title holds the matched words (the snippet is the article's opening)
 
 
 @dataclass(frozen=True)
@@ -187,13 +188,16 @@ def _page_of_hits(
     for docnum, score in ranked[(page - 1) * per_page :]:
         fields = snapshot.searcher.stored_fields(docnum)
         family = analysis_family(fields.get("language", ""))
-        passage = snippet(fields.get("body", ""), terms[family], family) if family in terms else None
+        texts = (fields.get("body", ""), fields.get("summary", ""))
+        passage = best_passage(fields.get("title", ""), texts, terms[family], family) if family in terms else Passage(None)
         lacking = tuple(parsed.optional[number].typed for number in matches.missing(docnum))
-        hits.append(hit_from_fields(fields, score, passage, lacking))
+        hits.append(hit_from_fields(fields, score, passage.marked, lacking, passage.title_only))
     return tuple(hits)
 
 
-def hit_from_fields(fields: Mapping, score: float | None, passage: Marked | None = None, missing: tuple[str, ...] = ()) -> Hit:
+def hit_from_fields(
+    fields: Mapping, score: float | None, passage: Marked | None = None, missing: tuple[str, ...] = (), title_only: bool = False
+) -> Hit:
     """Build a Hit from stored fields, with the given snippet or else the article's opening."""
     return Hit(
         id=fields["id"],
@@ -208,6 +212,7 @@ def hit_from_fields(fields: Mapping, score: float | None, passage: Marked | None
         score=float(score or 0.0),
         missing=missing,
         language=fields.get("language", ""),
+        title_only=title_only,
     )
 
 

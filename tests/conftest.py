@@ -165,11 +165,12 @@ URL_LINE = re.compile(r"The archive is running at (http://\S+?)/? ")
 
 @dataclass(frozen=True)
 class RunningArchive:
-    """A running `archive serve`: its base URL, its port, and what it printed so far (stdout and stderr)."""
+    """A running `archive serve`: its base URL, its port, what it printed so far (stdout and stderr), its process id."""
 
     url: str
     port: int
     output: list[str]
+    pid: int
 
 
 @contextmanager
@@ -216,7 +217,7 @@ def running_archive(
             announced.wait(timeout=0.1)
         url = next(URL_LINE.search(line).group(1) for line in output if URL_LINE.search(line))
         assert url == f"http://127.0.0.1:{port}", "".join(output)
-        yield RunningArchive(url, port, output)
+        yield RunningArchive(url, port, output, process.pid)
     finally:
         process.terminate()
         try:
@@ -241,6 +242,30 @@ def _accepts(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def serving_workers(pid: int, count: int, seconds: float = SERVER_START_SECONDS) -> list[int]:
+    """Return the worker processes of a running `archive serve` once there are this many (fail after some seconds)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        workers = sorted(int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+        if len(workers) == count:
+            return workers
+        if time.monotonic() > deadline:
+            pytest.fail(f"`archive serve` has {len(workers)} workers, not {count}")
+        time.sleep(0.05)
+
+
+def generations_open(pid: int) -> set[str]:
+    """Return the index generations whose files a process holds open."""
+    found = set()
+    for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(descriptor)
+        except OSError:
+            continue  # closed meanwhile
+        found.update(part for part in Path(target).parts if part.startswith("gen-"))
+    return found
 
 
 # ---- Xapian shard servers -------------------------------------------------------------------------------

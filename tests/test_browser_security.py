@@ -193,7 +193,7 @@ def test_only_the_http_original_is_a_link_and_it_leads_there(server, hits, watch
 
 
 def test_raw_traversal_over_http_is_refused(server):
-    """Send the paths byte for byte (no client-side normalizing), to waitress and the app behind it."""
+    """Send the paths byte for byte (no client-side normalizing), to the server and the app behind it."""
     address = urlsplit(server)
     for route in TRAVERSAL_ROUTES:
         for attack in TRAVERSALS:

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 import lxml.html
 import pytest
+from bs4 import BeautifulSoup
 
 import archive.html as html_module
 from archive.bylines import split_names
@@ -574,6 +575,97 @@ def test_a_page_nested_deeper_than_the_parser_reads_keeps_its_title_and_paragrap
 def test_word_count_counts_cjk_characters():
     assert word_count("two words") == 2
     assert word_count("宇航员 in space") == 5
+
+
+# --- metadata skeleton -----------------------------------------------------------------------
+
+
+def metadata_readings(page: html_module.Page) -> dict:
+    """Return every field the metadata readers find on a page."""
+    url = html_module.find_url(page, "")
+    return {
+        "url": url,
+        "title": html_module.find_title(page, html_module.site_names(page, url)),
+        "published": html_module.find_published(page, url),
+        "authors": html_module.find_authors(page),
+        "category": html_module.find_category(page, None, url),
+        "source": html_module.find_source(page, url),
+        "language": html_module.find_language(page),
+        "tags": html_module.find_tags(page),
+        "summary": html_module.find_summary(page),
+    }
+
+
+def whole_page_readings(page: html_module.Page) -> dict:
+    """Return what the metadata readers find when BeautifulSoup is given the whole page instead of its skeleton."""
+    markup = lxml.html.tostring(page.root, encoding="unicode")
+    soup = BeautifulSoup(markup, "lxml", multi_valued_attributes=None)
+    return metadata_readings(html_module.read_page(page.root, page.is_document, soup, lambda: soup))
+
+
+# Each document puts what a reader looks for where only a container tells it apart from a decoy.
+SKELETON_DOCUMENTS = {
+    "svg title is an image's": "<html><body><svg><title>Close</title></svg><h1>Headline here</h1></body></html>",
+    "first article's time": (
+        '<html><body><time datetime="2001-02-03">old</time><article><p>x</p></article>'
+        '<article><time datetime="2020-05-06T10:00:00Z">new</time></article></body></html>'
+    ),
+    "time inside the article": (
+        '<html><body><aside><time datetime="2001-02-03">old</time></aside>'
+        '<article><div><time datetime="2020-05-06T10:00:00Z">new</time></div></article></body></html>'
+    ),
+    "pubdate": '<html><body><time datetime="2001-02-03">a</time><div><time pubdate datetime="2019-01-02">b</time></div></body></html>',
+    "nested microdata author": (
+        '<html><body><div class="head"><div itemprop="author" itemscope><span itemprop="name">Ann Lee</span>'
+        '<span itemprop="jobTitle">Reporter</span></div></div></body></html>'
+    ),
+    "byline in a plain container": '<html><body><div class="meta"><p class="story-byline small">By Jane Doe and Bob Ray</p></div></body></html>',
+    "rel author link": '<html><body><p>Words by <a rel="author external" href="/a">Sam Poe</a></p></body></html>',
+    "dateline by id": '<html><body><div id="article-date">Posted March 3, 2020</div></body></html>',
+    "dateline by a multi-valued class": '<html><body><span class="text-muted post-date">12 June 2018</span></body></html>',
+    "dateline by a class naming a time": '<html><body><div class="article-timestamp">Updated 4 May 2016</div></body></html>',
+    "date marked by itemprop": '<html><body><span itemprop="datePublished" content="2017-08-09">Aug 9</span></body></html>',
+    "canonical link and language": (
+        '<html lang="fr-FR"><head><link rel="Canonical" href="https://example.org/a/b"><title>Titre</title>'
+        "</head><body><h1>Titre</h1></body></html>"
+    ),
+    "JSON-LD in the body": "<html><body>" + json_ld({"@type": "NewsArticle", "headline": "LD", "author": "Lu Xi"}) + "</body></html>",
+    "class on the body": '<html><body class="author-page date-2020"><h1>Headline</h1><p class="byline">By Kim Moe</p></body></html>',
+}
+
+
+@pytest.mark.parametrize("document", SKELETON_DOCUMENTS.values(), ids=SKELETON_DOCUMENTS.keys())
+def test_metadata_skeleton_reads_as_the_whole_page(document):
+    page = html_module.load_page(document.encode("utf-8"))
+    readings = metadata_readings(page)
+    assert readings == whole_page_readings(page)
+    assert any(value for key, value in readings.items() if key not in ("source", "category")), readings
+
+
+def test_metadata_skeleton_reads_as_the_whole_page_on_real_pages():
+    for case in page_cases(shared_data("news_html")):
+        page = html_module.load_page(case.path.read_bytes())
+        assert metadata_readings(page) == whole_page_readings(page), case.name
+
+
+def test_metadata_skeleton_leaves_the_article_text_out():
+    head = '<title>Park</title><meta name="author" content="Ann Lee">' + json_ld({"@type": "NewsArticle"})
+    loaded = html_module.load_page(page(head, '<p class="byline">By Ann Lee</p>').encode("utf-8"))
+    assert [tag.name for tag in loaded.soup.find_all(["title", "meta", "script", "p"])] == ["meta", "title", "meta", "script"]
+    assert [tag.name for tag in loaded.marked_soup().find_all(["title", "meta", "script", "p"])] == ["p"]
+    for soup in (loaded.soup, loaded.marked_soup()):
+        assert "twelve acres" not in soup.get_text()
+        assert soup.find("nav") is None and soup.find("footer") is None
+
+
+def test_marked_elements_are_not_gathered_when_structured_data_names_date_and_author(monkeypatch):
+    def fail(*args):
+        raise AssertionError("the page's marked elements were gathered")
+
+    monkeypatch.setattr(html_module, "is_marked", fail)
+    head = json_ld({"@type": "NewsArticle", "author": {"name": "Jane Doe"}, "datePublished": "2020-01-02"}) + "<title>T</title>"
+    article = parse(page(head, '<p class="byline">By Other Person</p>'))
+    assert (article.authors, article.published) == (("Jane Doe",), datetime(2020, 1, 2, tzinfo=timezone.utc))
 
 
 # --- real pages ------------------------------------------------------------------------------

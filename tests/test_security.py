@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 
 import html5lib
 import pytest
-import waitress
 from markupsafe import Markup
 
 import web.presenting
+import web.serving
 from index.storage import IndexLocation
 from index.writing import rebuild
 from tests.hostile import (
@@ -330,35 +330,23 @@ def test_unexpected_errors_show_no_traceback(hostile_index, monkeypatch, testing
 # --- the address the server listens on -----------------------------------------------------------
 
 
-class _Server:
-    """A stand-in for waitress's server that records where it was asked to listen."""
-
-    effective_port = 8000
-
-    def run(self) -> None:
-        raise KeyboardInterrupt
-
-    def close(self) -> None:
-        pass
-
-
 @pytest.fixture
 def listened(monkeypatch, hostile_index) -> list[str]:
-    """Return the hosts `archive serve` asks waitress for (run through the real console script)."""
+    """Return the hosts `archive serve` asks its server to listen on (run through the real console script)."""
     hosts: list[str] = []
 
-    def create_server(app, host, **options):
-        hosts.append(host)
-        return _Server()
+    def serve(app, options, announce):
+        hosts.append(options.host)
+        raise KeyboardInterrupt  # as Ctrl-C would stop it
 
-    monkeypatch.setattr(waitress, "create_server", create_server)
+    monkeypatch.setattr(web.serving, "serve", serve)
     monkeypatch.setenv("ARCHIVE_INDEX", str(hostile_index.root))
     return hosts
 
 
 def _serve(monkeypatch, *arguments: str) -> None:
-    """Run `archive serve` with arguments in this process."""
-    monkeypatch.setattr("sys.argv", ["archive", "serve", *arguments])
+    """Run `archive serve` with arguments in this process (port 0: no port is checked for being free)."""
+    monkeypatch.setattr("sys.argv", ["archive", "serve", "--port", "0", *arguments])
     with pytest.raises(SystemExit) as exit_:
         main()
     assert exit_.value.code in (0, None)

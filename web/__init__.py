@@ -6,11 +6,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import platformdirs
 from flask import Flask, Response
 
 from archive.page_workers import DEFAULT_TIME_LIMIT
-from index import TIME_LIMIT_SECONDS, open_backend
+from index import DEFAULT_CACHE_MB, TIME_LIMIT_SECONDS, CacheBudget, open_backend
 
 PACKAGE = Path(__file__).resolve().parent
 DISTRIBUTION = "news-archive"  # the name pip installs the archive under
@@ -53,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_FILE_MB=10,
         SEARCH_TIME_LIMIT=TIME_LIMIT_SECONDS,  # seconds; a search past it answers with partial results
         EXTRACTION_TIME_LIMIT=DEFAULT_TIME_LIMIT,  # seconds to read one saved page before it is skipped
+        CACHE_MB=DEFAULT_CACHE_MB,  # what each serving process keeps in its search caches
         BACKEND="whoosh",  # or "xapian": shards served by xapian-tcpsrv, listed in the TOPOLOGY file
         TOPOLOGY=None,
         CAPTURES_PATH=str(where.instance / "captures"),  # WARC files of pages added with `archive add`
@@ -67,6 +69,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.config["INDEX_PATH"] = os.environ["ARCHIVE_INDEX"]
         if os.environ.get("ARCHIVE_SOURCES"):
             app.config["SOURCES"] = os.environ["ARCHIVE_SOURCES"].split(os.pathsep)
+        if os.environ.get("ARCHIVE_CACHE_MB"):
+            app.config["CACHE_MB"] = _megabytes("ARCHIVE_CACHE_MB", os.environ["ARCHIVE_CACHE_MB"])
         for name in ("BACKEND", "TOPOLOGY"):
             if os.environ.get(f"ARCHIVE_{name}"):
                 app.config[name] = os.environ[f"ARCHIVE_{name}"]
@@ -77,7 +81,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     if isinstance(app.config["SOURCES"], str):
         app.config["SOURCES"] = app.config["SOURCES"].split(os.pathsep)
 
-    app.extensions["archive"] = open_backend(app.config["BACKEND"], Path(app.config["INDEX_PATH"]), topology_path(app))
+    budget = CacheBudget.of_megabytes(app.config["CACHE_MB"])
+    app.extensions["archive"] = open_backend(app.config["BACKEND"], Path(app.config["INDEX_PATH"]), topology_path(app), budget)
 
     from web import api, cli, errors, views
 
@@ -90,6 +95,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.register(app)
     app.after_request(_add_security_headers)
     return app
+
+
+def _megabytes(name: str, value: str) -> float:
+    """Return a setting given in megabytes, or stop with a message naming it."""
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = -1.0
+    if not 0 <= megabytes < float("inf"):
+        raise click.UsageError(f"{name} must be a number of megabytes, such as 128, not {value!r}.")
+    return megabytes
 
 
 def topology_path(app: Flask) -> Path | None:

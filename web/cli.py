@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from flask.cli import ScriptInfo, with_appcontext
 
 from archive.tables import TableSettings, table_settings
 from index import Backend, BuildSummary, IndexBusy, IndexLocation, IndexUnavailable, IndexWriteFailed, SearchRequest, open_backend
-from web import DISTRIBUTION, terminal
+from web import DISTRIBUTION, serving, terminal
 from web.serialize import search_result_to_dict
 
 Answer = TypeVar("Answer")
@@ -190,11 +191,15 @@ def stats_command(index_path: Path | None) -> None:
     help="Address to listen on (127.0.0.1: this machine only; 0.0.0.0: every network).",
 )
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Requests served at once.")
-def serve_command(host: str, port: int, threads: int) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes answering at once, each on its own core [default: the number of cores; 1 where gunicorn does not run].",
+)
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Requests each process handles at once.")
+def serve_command(host: str, port: int, workers: int | None, threads: int) -> None:
     """Serve the archive in a browser (building an index of the default sources first if there is none)."""
-    import waitress
-
     app = current_app._get_current_object()
     backend: Backend = app.extensions["archive"]
     # Only a first run builds on its own: a damaged index is reported below, never silently replaced.
@@ -210,17 +215,31 @@ def serve_command(host: str, port: int, threads: int) -> None:
     health = backend.health()
     if not health.ready:
         _warn(f"{health.message}. Until then the pages say so.")
+    if workers is None:
+        workers = serving.default_workers() if serving.has_gunicorn() else 1
+    elif workers > 1 and not serving.has_gunicorn():
+        _warn("several workers need gunicorn, which does not run on this system: serving from one process.")
+        workers = 1
     try:
-        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="news-archive")
+        _check_can_listen(host, port)
+        serving.serve(app, serving.ServeOptions(host, port, workers, threads), announce=lambda bound: _announce(host, bound, workers))
     except OSError as error:
-        raise click.ClickException(f"Cannot listen on {host}:{port} ({error.strerror}). Choose another with --port.") from None
-    click.echo(f"The archive is running at http://{terminal.url_host(host)}:{server.effective_port}/ (press Ctrl-C to stop)")
-    try:
-        server.run()
+        raise click.ClickException(f"Cannot listen on {host}:{port} ({error.strerror or error}). Choose another with --port.") from None
     except KeyboardInterrupt:
-        click.echo("Stopped.")
-    finally:
-        server.close()
+        pass
+    click.echo("Stopped.")
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Raise OSError now if the address is taken or not ours (the server would otherwise retry for seconds)."""
+    if port:
+        socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET).close()
+
+
+def _announce(host: str, port: int, workers: int) -> None:
+    """Print the address the archive answers at."""
+    processes = f" from {workers} processes" if workers > 1 else ""
+    click.echo(f"The archive is running at http://{terminal.url_host(host)}:{port}/{processes} (press Ctrl-C to stop)")
 
 
 @click.group("shards", short_help="Run and check the Xapian shard servers.")

@@ -101,6 +101,7 @@ def _schemas() -> dict:
         "url": {"type": "string"}, "authors": strings, "score": {"type": "number"},
         "missing": {**strings, "description": "The typed words this article lacks."},
         "language": {"type": "string", "description": "The article's language as a primary language subtag (fr), or empty when unknown."},
+        "title_only": {"type": "boolean", "description": "Only the title holds the words searched for (the snippet is the article's opening)."},
     })
     facet_value = _object({"value": {"type": "string"}, "label": {"type": "string"},
                            "count": {"type": "integer", "minimum": 0}, "selected": {"type": "boolean"}})

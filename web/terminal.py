@@ -101,6 +101,8 @@ def result_lines(result: SearchResult) -> list[str]:
         language = f"{value_label('language', hit.language)}  " if hit.language not in ("", INTERFACE_LANGUAGE) else ""
         lines.append(f"   {date}{hit.category}  {language}{hit.source}  id: {hit.id}".rstrip())
         lines.append("   " + bold_marks(hit.snippet))
+        if hit.title_only:
+            lines.append("   only the title holds the words searched for")
         if hit.missing:
             lines.append("   missing: " + ", ".join(hit.missing))
         lines.append("")

@@ -3,7 +3,8 @@
 whoosh-reloaded is pinned at 2.7.5 because of these. `tests/test_engine.py` checks that each listed name
 exists in the installed Whoosh and that no module outside this package uses a private Whoosh name.
 
-- postings.py: the W3 codec's block-level posting reader and the per-document length column;
+- postings.py: the W3 codec's block-level posting reader, its block layout (a compressed pickle of ids,
+  weights and values) and the per-document length column;
 - analysis.py: the stages of an analysis chain, to index prose in one pass;
 - writers.py: the multiprocess writer's task handling, so writer processes die with the rebuild;
 - codec.py: the W3 codec without per-block length statistics.
@@ -28,7 +29,9 @@ PRIVATE_FUNCTIONS: dict[str, tuple[str, ...]] = {
 # Attributes set on instances: a matcher's decoded block, a segment reader's per-document reader, the
 # stages' settings and the multiprocess writer's state (checked on real objects by the test).
 INSTANCE_NAMES: dict[str, tuple[str, ...]] = {
-    "whoosh.codec.whoosh3.W3LeafMatcher": ("_ids", "_weights", "_values"),
+    "whoosh.codec.whoosh3.W3LeafMatcher": (
+        "_ids", "_weights", "_values", "_postfile", "_dataoffset", "_nextoffset", "_compression", "_blocklength",
+    ),
     "whoosh.reading.SegmentReader": ("_perdoc",),
     "whoosh.analysis.CompositeAnalyzer": ("items",),
     "whoosh.analysis.RegexTokenizer": ("expression",),

@@ -219,17 +219,16 @@ def http_section(articles: Path, limit: int | None, queries, requests: int, work
         figures = {}
         for concurrency in (1, 8):
             figures[str(concurrency)] = serving.load(port, [paths[i % len(paths)] for i in range(requests)], concurrency)
-        figures["server_rss_mb"] = serving.rss_megabytes(server.pid)
+        figures["server_rss_mb"] = serving.memory_megabytes(server.pid)["rss_mb"]
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        serving.stop(server)
     _table(
         f"5. Search page over HTTP ({requests} requests, articles.jsonl)",
         ["concurrency", "requests/s", "median ms", "p95 ms", "errors"],
         [[c, f"{figures[c]['requests_per_second']:.1f}", f"{figures[c]['median_ms']:.1f}", f"{figures[c]['p95_ms']:.1f}", figures[c]["errors"]]
          for c in ("1", "8")],
     )
-    print(f"server RSS: {figures['server_rss_mb']:.0f} MB")
+    print(f"server RSS, all processes: {figures['server_rss_mb']:.0f} MB")
     return figures
 
 
