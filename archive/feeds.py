@@ -18,7 +18,7 @@ from functools import partial
 import feedparser
 from bs4 import BeautifulSoup
 
-from archive.categories import KNOWN_CATEGORIES, normalize_category
+from archive.categories import CategoryClues
 from archive.dates import parse_date
 from archive.model import Article, ParseError, make_article
 from archive.page_workers import PageBytes, PagePart
@@ -81,8 +81,8 @@ def entry_article(entry: FeedEntry, page: Article, *, relative_path: str, path: 
         relative_path=f"{relative_path}#{entry.number}",
         explicit_id=entry.link or entry.guid,
         url=entry.link,
-        # The page parser's category comes from the link's path ('/world/2018/...'): used only when it is a known one.
-        category=first_known_category((*entry.categories, page.category)),
+        # The entry's categories are its sections; the link's path ('/world/2018/...') is the next clue.
+        clues=CategoryClues(sections=entry.categories),
         published=entry.published or page.published,
         authors=entry.authors or page.authors,
         source=page.source,
@@ -91,11 +91,6 @@ def entry_article(entry: FeedEntry, page: Article, *, relative_path: str, path: 
         summary=_plain_text(entry.summary_html) or page.summary,
     )
     return replace(article, path=path)
-
-
-def first_known_category(labels: tuple[str, ...]) -> str | None:
-    """Return the first label that is a known category or an alias of one, as its slug."""
-    return next((slug for slug in map(normalize_category, labels) if slug in KNOWN_CATEGORIES), None)
 
 
 def entry_links(data: bytes) -> list[str]:

@@ -33,6 +33,7 @@ from lxml.etree import Element, LxmlError, ParserError, SubElement, XPath
 
 from archive import dates
 from archive.bylines import split_names
+from archive.categories import CategoryClues
 from archive.encoding import decode_bytes
 from archive.model import Article, ParseError, join_paragraphs, make_article
 
@@ -90,7 +91,6 @@ _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _TITLE_SEPARATOR = re.compile(r"\s+[-|–—:·»]\s+|\s*[|_]\s*|\s+(?=\[)")
 _HOST_LIKE = re.compile(r"^[\w-]+(?:\.[\w-]+)+/?$")
-_SECTION_SEGMENT = re.compile(r"^[a-z]+(?:[-_][a-z]+)*$", re.IGNORECASE)
 _HTTP_URL = re.compile(r"^https?://[^\s/]+", re.IGNORECASE)
 _TAG_SEPARATOR = re.compile(r"[,;，；、]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
@@ -130,7 +130,7 @@ def parse_html(
     *,
     relative_path: str,
     url: str = "",
-    folder_category: str | None = None,
+    folders: tuple[str, ...] = (),
     article_id: str = "",
     published: datetime | None = None,
 ) -> Article:
@@ -151,7 +151,7 @@ def parse_html(
         relative_path=relative_path,
         explicit_id=article_id,
         url=page_url,
-        category=find_category(page, folder_category, page_url),
+        clues=find_category(page, folders, page_url),
         published=find_published(page, page_url) or published,
         authors=find_authors(page),
         source=find_source(page, page_url),
@@ -552,21 +552,10 @@ def find_url(page: Page, url: str) -> str:
     return next((c.strip() for c in candidates if is_http_url(c)), "")
 
 
-def find_category(page: Page, folder_category: str | None, url: str) -> str | None:
-    """Return the raw section label from JSON-LD, the section meta, the folder or the URL path."""
-    return (
-        ld_text(page.article.get("articleSection"))
-        or page.meta("article:section")
-        or folder_category
-        or url_section(url)
-        or None
-    )
-
-
-def url_section(url: str) -> str:
-    """Return a URL's first path segment when it looks like a section name, not a year, an id or the file."""
-    segments = [segment for segment in urlsplit(url).path.split("/") if segment]
-    return segments[0] if len(segments) > 1 and _SECTION_SEGMENT.match(segments[0]) else ""
+def find_category(page: Page, folders: tuple[str, ...], url: str) -> CategoryClues:
+    """Return what the page says about its category: JSON-LD and meta sections, its folders and its URL."""
+    sections = ld_strings(page.article.get("articleSection")) + page.meta_all("article:section")
+    return CategoryClues(sections=tuple(section for section in sections if section), folders=folders, url=url)
 
 
 def find_source(page: Page, url: str) -> str:

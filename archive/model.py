@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from archive.categories import normalize_category
+from archive.categories import UNCATEGORIZED, CategoryClues, CategoryRules
 from archive.languages import article_language
 from archive.names import escape_undecodable
 
@@ -23,7 +23,9 @@ class Article:
     id: str
     title: str
     body: str  # paragraphs separated by one blank line
-    category: str = "uncategorized"
+    category: str = UNCATEGORIZED
+    category_origin: str | None = None  # given, folder, section, url or predicted (archive.categories); None: no category
+    category_confidence: float | None = None  # the model's probability, for a predicted category
     published: datetime | None = None  # timezone-aware; never guessed from file times
     authors: tuple[str, ...] = ()
     source: str = ""
@@ -34,6 +36,7 @@ class Article:
     path: str = ""
     content_hash: str = field(default="", compare=False)
     captured: datetime | None = None  # when a web archive or `archive add` fetched the page; timezone-aware
+    clues: CategoryClues = field(default=CategoryClues(), compare=False, repr=False)  # to decide again by the user's rules
 
     @property
     def paragraphs(self) -> list[str]:
@@ -61,6 +64,7 @@ def make_article(
     explicit_id: str = "",
     url: str = "",
     category: str | None = None,
+    clues: CategoryClues = CategoryClues(),
     published: datetime | None = None,
     authors: tuple[str, ...] | list[str] = (),
     source: str = "",
@@ -68,14 +72,19 @@ def make_article(
     tags: tuple[str, ...] | list[str] = (),
     summary: str = "",
 ) -> Article:
-    """Build an Article with its id, hash, normalized category and language (detected when not declared) derived consistently."""
+    """Build an Article with its id, hash, category and language (detected when not declared) derived consistently.
+
+    `category` is an explicit label; without one, the clues decide (archive.categories)."""
+    clues = replace(clues, label=category or clues.label, url=clues.url or url)
+    decided, origin = CategoryRules().decide(clues)
     title = _WHITESPACE.sub(" ", _CONTROL.sub("", title)).strip()
     body = _CONTROL.sub("", body)
     return Article(
         id=escape_undecodable(explicit_id or url or relative_path),  # a file name's bytes may not be UTF-8
         title=title,
         body=body,
-        category=normalize_category(category),
+        category=decided,
+        category_origin=origin,
         published=published,
         authors=_unique(authors),
         source=_CONTROL.sub("", source).strip(),
@@ -85,6 +94,7 @@ def make_article(
         summary=_CONTROL.sub("", summary).strip(),
         path=relative_path,
         content_hash=content_hash(title, body),
+        clues=clues,
     )
 
 

@@ -39,7 +39,7 @@ class PageBytes:
     url: str = ""  # the URL it was fetched from; the page's canonical URL wins
     article_id: str = ""  # an id given from outside (a feed entry's id), used before the URL
     published: datetime | None = None  # a date from outside (a feed entry's), used when the page names none
-    folder_category: str | None = None
+    folders: tuple[str, ...] = ()  # the folders it was found in, which may name its category
     captured: datetime | None = None  # when a crawler or `archive add` fetched it, kept on the article
     path: str = ""  # the file holding it, as the index names the article's file (origin when empty)
 
@@ -229,7 +229,7 @@ def parse_page_bytes(page: PageBytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Art
         page.data,
         relative_path=page.relative_path,
         url=page.url,
-        folder_category=page.folder_category,
+        folders=page.folders,
         article_id=page.article_id,
         published=page.published,
     )

@@ -56,7 +56,7 @@ class SourceFile:
 
     path: Path  # absolute
     relative_path: str  # relative to the source root, with forward slashes
-    folder_category: str | None  # the parent folder's name when nested under the root
+    folders: tuple[str, ...]  # the folders between the source root and the file (which may name its category)
     mtime_ns: int
     size: int
 
@@ -123,8 +123,7 @@ def _source_file(path: Path, root: Path) -> Iterator[SourceFile | Skipped]:
         yield Skipped(str(path), "not a regular file (a pipe, socket or device)")
         return
     relative = path.relative_to(root)
-    folder = relative.parent.name if relative.parent != Path(".") else None
-    yield SourceFile(path, relative.as_posix(), folder, info.st_mtime_ns, info.st_size)
+    yield SourceFile(path, relative.as_posix(), relative.parent.parts, info.st_mtime_ns, info.st_size)
 
 
 def file_kind(path: Path) -> str:
@@ -159,9 +158,9 @@ def read_article(source: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES) -> Arti
     if extension in HTML_EXTENSIONS or (not extension and _looks_like_html(data[:_SNIFF_BYTES])):
         from archive.html import parse_html  # trafilatura is slow to import; plain-text runs never need it
 
-        article = parse_html(data, relative_path=source.relative_path, folder_category=source.folder_category)
+        article = parse_html(data, relative_path=source.relative_path, folders=source.folders)
     else:
-        article = parse_text(decode_bytes(data), relative_path=source.relative_path, folder_category=source.folder_category)
+        article = parse_text(decode_bytes(data), relative_path=source.relative_path, folders=source.folders)
     return replace(article, path=str(source.path))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from archive.categories import looks_like_category_line
+from archive.categories import CategoryClues, looks_like_category_line
 from archive.dates import parse_date
 from archive.model import Article, ParseError, join_paragraphs, make_article
 
@@ -14,7 +14,7 @@ HEADER_KEYS = {
     "date": "published",
     "published": "published",
     "category": "category",
-    "section": "category",
+    "section": "section",
     "author": "authors",
     "authors": "authors",
     "by": "authors",
@@ -31,7 +31,7 @@ _NAME_SEPARATOR = re.compile(r"\s*[,;]\s*|\s+and\s+")
 _TAG_SEPARATOR = re.compile(r"\s*[,;]\s*")
 
 
-def parse_text(text: str, *, relative_path: str, folder_category: str | None = None) -> Article:
+def parse_text(text: str, *, relative_path: str, folders: tuple[str, ...] = ()) -> Article:
     """Parse a plain-text article; raise ParseError when it has neither title nor body."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     header, lines = split_header(lines)
@@ -51,7 +51,8 @@ def parse_text(text: str, *, relative_path: str, folder_category: str | None = N
         body=body,
         relative_path=relative_path,
         url=header.get("url", "") if header.get("url", "").startswith(("http://", "https://")) else "",
-        category=header.get("category") or trailing_category or folder_category,
+        category=header.get("category") or trailing_category,
+        clues=CategoryClues(sections=(header["section"],) if header.get("section") else (), folders=folders),
         published=parse_date(header.get("published")),
         authors=_split_list(header.get("authors", "")),
         source=header.get("source", ""),

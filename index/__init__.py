@@ -22,10 +22,20 @@ from index.facets import Facet, FacetValue
 from index.highlight import Marked
 from index.querying import FILTER_TOKEN, MAX_QUERY_LENGTH, DateRange, parse_date_range
 from index.schema import FACETS, FILTER_NAMES, FILTERS, FilterField
-from index.searching import MATCH_MODES, MAX_PER_PAGE, SORTS, TIME_LIMIT_SECONDS, Hit, SearchRequest, SearchResult, search
+from index.searching import (
+    MATCH_MODES,
+    MAX_PER_PAGE,
+    PREDICTED_CHOICES,
+    SORTS,
+    TIME_LIMIT_SECONDS,
+    Hit,
+    SearchRequest,
+    SearchResult,
+    search,
+)
 from index.snapshot import DEFAULT_CACHE_MB, CacheBudget, LiveIndex, Snapshot
 from index.space import IndexWriteFailed
-from index.stats import IndexStats, index_stats
+from index.stats import CategoryStats, IndexStats, index_stats
 from index.storage import IndexBusy, IndexLocation, IndexMissing, IndexOutdated, IndexUnavailable, IndexUnreadable
 from index.writing import BuildSummary, rebuild, update
 
@@ -41,6 +51,7 @@ __all__ = [
     "open_backend",
     "BuildSummary",
     "CacheBudget",
+    "CategoryStats",
     "DEFAULT_CACHE_MB",
     "DateRange",
     "FACETS",
@@ -63,6 +74,7 @@ __all__ = [
     "MATCH_MODES",
     "MAX_PER_PAGE",
     "MAX_QUERY_LENGTH",
+    "PREDICTED_CHOICES",
     "Marked",
     "SORTS",
     "SearchRequest",

@@ -54,6 +54,8 @@ def article_from_fields(fields: dict) -> Article:
         title=fields.get("title", ""),
         body=fields.get("body", ""),
         category=fields.get("category", ""),
+        category_origin=fields.get("category_origin"),
+        category_confidence=fields.get("category_confidence"),
         published=aware(fields.get("published")),
         authors=split_values(fields.get("authors", "")),
         source=fields.get("source", ""),

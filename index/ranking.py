@@ -5,11 +5,13 @@ one idf per term over whole articles; each field's term frequency normalised by 
 and weighted; the weighted frequencies added, then saturated once. Summing a BM25 per field instead
 gives a common word that is rare among titles the weight of a rare word whenever it stands in a title.
 
-A term belongs to an analysis family (the English "peac", the French "journal"): its rarity is counted
-over the whole archive, as for any other term, and each field's average length over the family's own
-articles (a Chinese article's length counts pairs of characters, not words). Counting idf within the
-family instead (as Lucene counts per field) made any word of a small family common: a French word in one
-of the two French articles ranked it below English articles with the same word.
+A term belongs to an analysis family (the English "peac", the French "journal"), but a typed word's
+rarity is one for all its families (the articles holding any of its analyses: "três" as the Portuguese
+"tres" and the Spanish "tres", over the whole archive) and each field's lengths are normalised by one
+average over every article, as when one field held every language. Counting idf within each family (as
+Lucene counts per field) made a word of a small family common: a French word in one of two French
+articles ranked it below English articles with the same word; counting each family's holders over the
+whole archive made it rare: the one Spanish article with "tres" outranked the Portuguese ones.
 """
 
 from __future__ import annotations
@@ -85,10 +87,10 @@ def bm25f_scores(snapshot: Snapshot, clauses: Sequence[Clause], masks: Sequence[
             # A wildcard counts as one rare-or-common word, whatever it expands to (as Lucene's constant-score
             # rewrite): reading every expansion's postings again would cost more than the matching did.
             scores[mask] += wildcard * _idf(snapshot.live_count(), int(np.count_nonzero(mask & snapshot.live())))
+        holding = word_holdings(snapshot, [clause], settings)
         for (family, text), weight in texts.items():
-            documents, contributions = snapshot.term_scores.get_or_make(
-                (family, text, settings), lambda family=family, text=text: _term_scores(snapshot, family, text, settings)
-            )
+            documents, saturated = _cached_term_scores(snapshot, family, text, settings)
+            contributions = _idf(snapshot.live_count(), holding[family, text]) * saturated
             if not isinstance(clause.query, wq.Or) or not all(isinstance(sub, wq.Term) for sub in clause.query.subqueries):
                 counted = mask[documents]  # a phrase or group counts its words only where it matches
                 documents, contributions = documents[counted], contributions[counted]
@@ -96,8 +98,42 @@ def bm25f_scores(snapshot: Snapshot, clauses: Sequence[Clause], masks: Sequence[
     return scores
 
 
+def word_holdings(snapshot: Snapshot, clauses: Sequence[Clause], settings: RankingSettings) -> dict[tuple[str, str], int]:
+    """Return how many live articles hold each (family, word) of the clauses, a typed word's analyses in every family counted as one."""
+    holding: dict[tuple[str, str], int] = {}
+    live = snapshot.live()
+    for clause in clauses:
+        for group in same_word_groups(clause):
+            found = [_cached_term_scores(snapshot, family, word, settings)[0] for family, word in group]
+            documents = found[0] if len(found) == 1 else np.unique(np.concatenate(found))
+            holding.update(dict.fromkeys(group, int(np.count_nonzero(live[documents]))))
+    return holding
+
+
+def same_word_groups(clause: Clause) -> list[tuple[tuple[str, str], ...]]:
+    """Return the clause's words grouped as the same typed word analysed by each family ("journaux" and "journal").
+
+    The n-th word of each family's analysis stands for the n-th typed word; when the families read the
+    clause as different numbers of words (a stop word dropped by one language), each word stands alone.
+    """
+    words: dict[str, dict[str, None]] = {}
+    for leaf in clause_terms(clause):
+        if is_search_field(leaf.fieldname):
+            found = [leaf.text] if isinstance(leaf, wq.Term) else list(leaf.words) if isinstance(leaf, wq.Phrase) else []
+            words.setdefault(field_family(leaf.fieldname), {}).update(dict.fromkeys(found))
+    lists = {family: list(found) for family, found in words.items()}
+    if len({len(found) for found in lists.values()}) == 1:
+        return [tuple((family, found[n]) for family, found in lists.items()) for n in range(len(next(iter(lists.values()))))]
+    return [((family, word),) for family, found in lists.items() for word in found]
+
+
+def _cached_term_scores(snapshot: Snapshot, family: str, text: str, settings: RankingSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Return _term_scores through the snapshot's cache."""
+    return snapshot.term_scores.get_or_make((family, text, settings), lambda: _term_scores(snapshot, family, text, settings))
+
+
 def _term_scores(snapshot: Snapshot, family: str, text: str, settings: RankingSettings) -> tuple[np.ndarray, np.ndarray]:
-    """Return the documents holding a term of an analysis family (in any of its fields) and its BM25F contribution to each."""
+    """Return the documents holding a term of an analysis family (in any of its fields) and its saturated BM25F frequency in each (before idf)."""
     documents, frequency = np.empty(0, np.intp), np.empty(0, np.float64)
     for part, fieldname in zip(SEARCH_PARTS, search_fields((family,))):
         found = snapshot.postings(fieldname, text)
@@ -106,8 +142,7 @@ def _term_scores(snapshot: Snapshot, family: str, text: str, settings: RankingSe
             lengths = snapshot.field_lengths(fieldname)[found.documents]
             normalised = found.frequencies / ((1 - b) + b * lengths / snapshot.average_length(fieldname))
             documents, frequency = _add_sparse(documents, frequency, found.documents, settings.weight(part) * normalised)
-    holding = int(np.count_nonzero(snapshot.live()[documents]))
-    return documents, _idf(snapshot.live_count(), holding) * frequency * (settings.k1 + 1) / (settings.k1 + frequency)
+    return documents, frequency * (settings.k1 + 1) / (settings.k1 + frequency)
 
 
 def _add_sparse(documents: np.ndarray, values: np.ndarray, more: np.ndarray, more_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -136,7 +171,7 @@ def clause_words(clauses: Sequence[Clause]) -> dict[tuple[str, str], float]:
 
 
 def proximity_scores(
-    snapshot: Snapshot, words: dict[tuple[str, str], float], documents: Sequence[int], settings: RankingSettings
+    snapshot: Snapshot, words: dict[tuple[str, str], float], holding: dict[tuple[str, str], int], documents: Sequence[int], settings: RankingSettings
 ) -> dict[int, float]:
     """Return, for each document, how much the query's words stand close together (BM25TP's term-pair weight).
 
@@ -147,7 +182,7 @@ def proximity_scores(
     if len(words) < 2 or not len(documents):
         return {}
     ordered = sorted(documents)
-    idf = {(family, word): _idf(snapshot.live_count(), snapshot.document_frequency((word,), search_fields((family,)))) for family, word in words}
+    idf = {key: _idf(snapshot.live_count(), holding[key]) for key in words}
     pairs: dict[int, dict[tuple[tuple[str, str], tuple[str, str]], float]] = {docnum: {} for docnum in ordered}
     for family in dict.fromkeys(family for family, _ in words):
         for fieldname in search_fields((family,)):
@@ -204,10 +239,9 @@ def feedback_scores(snapshot: Snapshot, clauses: Sequence[Clause], first: Sequen
     # First results that scored nothing (held only by a stop word of their language) lend no words.
     best = sorted((item for item in weights.items() if item[1] > 0), key=lambda item: (-item[1], item[0]))[: settings.feedback_terms]
     for (family, term), weight in best:
-        found, contributions = snapshot.term_scores.get_or_make(
-            (family, term, settings), lambda family=family, term=term: _term_scores(snapshot, family, term, settings)
-        )
-        scores[found] += settings.feedback_weight * weight / best[0][1] * contributions
+        found, saturated = _cached_term_scores(snapshot, family, term, settings)
+        idf = _idf(documents, int(np.count_nonzero(snapshot.live()[found])))
+        scores[found] += settings.feedback_weight * weight / best[0][1] * idf * saturated
     return scores
 
 
@@ -240,7 +274,7 @@ def top_ranked(
         closeness = {} if closeness is None else closeness
         unseen = [docnum for docnum in documents[head].tolist() if docnum not in closeness]
         closeness.update(dict.fromkeys(unseen, 0.0))
-        closeness.update(proximity_scores(snapshot, clause_words(clauses), unseen, settings))
+        closeness.update(proximity_scores(snapshot, clause_words(clauses), word_holdings(snapshot, clauses, settings), unseen, settings))
         boosted = ranked_scores[: len(head)] + settings.proximity * np.array([closeness[int(docnum)] for docnum in documents[head]])
         again = np.lexsort((documents[head], -boosted, tiers[head]))
         order = np.concatenate([head[again], order[len(head) :]])

@@ -84,6 +84,8 @@ def build_schema() -> Schema:
         body=STORED(),
         summary=STORED(),
         category=ID(stored=True),
+        category_origin=ID(stored=True),  # given, folder, section, url or predicted; filtered by the `predicted` parameter
+        category_confidence=STORED(),  # a predicted category's probability
         source=ID(stored=True),
         authors=KEYWORD(stored=True, analyzer=whole_values),
         tags=KEYWORD(stored=True, analyzer=whole_values),
@@ -128,6 +130,10 @@ def article_to_document(article: Article, mtime_ns: int = 0) -> dict:
     }
     if article.source:
         document["source"] = article.source
+    if article.category_origin:
+        document["category_origin"] = article.category_origin
+    if article.category_confidence is not None:
+        document["category_confidence"] = article.category_confidence
     if article.language:
         document["language"] = article.language
     if article.captured:

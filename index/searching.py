@@ -10,7 +10,7 @@ from datetime import date, datetime, timezone
 
 import numpy as np
 
-from archive.categories import normalize_category
+from archive.categories import PREDICTED, normalize_category
 from index.analysis import analysis_family
 from index.deadline import Deadline
 from index.facets import Facet, count_facets
@@ -25,6 +25,8 @@ from index.spelling import suggest_spelling
 SORTS = ("relevance", "newest", "oldest")
 # "best": results with every word first, then those missing one, two...; "all": every word required.
 MATCH_MODES = ("best", "all")
+# Articles whose category was predicted: counted in (the default), left out, or the only ones shown.
+PREDICTED_CHOICES = ("include", "exclude", "only")
 MAX_PER_PAGE = 100
 FACET_LIMIT = 10
 TIME_LIMIT_SECONDS = 2.0
@@ -45,6 +47,7 @@ class SearchRequest:
     with_facets: bool = True  # count every facet (the page's sidebar)
     with_snippets: bool = True  # find the matched words in the body (otherwise show the article's opening)
     time_limit: float = TIME_LIMIT_SECONDS  # past it, the search stops and answers with what it has
+    predicted: str = "include"  # one of PREDICTED_CHOICES
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class Hit:
     title: str
     snippet: Marked  # a passage of the body with the matched words' positions
     category: str
+    category_origin: str | None  # given, folder, section, url or predicted; None when uncategorized
+    category_confidence: float | None  # a predicted category's probability
     published: datetime | None
     source: str
     url: str
@@ -87,6 +92,7 @@ class SearchResult:
     date_range: DateRange | None
     elapsed_ms: float
     partial: bool = False  # the time limit cut the search short: counts and ranking cover part of the matches
+    predicted_matches: int = 0  # results whose category was predicted
 
 
 def search(snapshot: Snapshot, request: SearchRequest, settings: RankingSettings = RankingSettings()) -> SearchResult:
@@ -110,6 +116,11 @@ def _search(snapshot: Snapshot, request: SearchRequest, settings: RankingSetting
     date_range = _combine_dates(request, parsed)
     if date_range:
         allowed &= _published_between(snapshot, *date_range.bounds())
+    guessed = _selection(snapshot, "category_origin", (PREDICTED,))
+    if request.predicted == "exclude":
+        allowed &= ~guessed
+    elif request.predicted == "only":
+        allowed &= guessed
 
     matches, matched, final = _evaluate(snapshot, parsed, allowed, selections, deadline)
     if mode == "best" and parsed.required and not final.any():
@@ -145,6 +156,7 @@ def _search(snapshot: Snapshot, request: SearchRequest, settings: RankingSetting
         date_range=date_range,
         elapsed_ms=(time.perf_counter() - started) * 1000,
         partial=deadline.cut,
+        predicted_matches=int(np.count_nonzero(final & guessed)),
     )
 
 
@@ -205,6 +217,8 @@ def hit_from_fields(
         title=fields.get("title", ""),
         snippet=passage if passage is not None else opening(fields.get("summary") or fields.get("body", "")),
         category=fields.get("category", ""),
+        category_origin=fields.get("category_origin"),
+        category_confidence=fields.get("category_confidence"),
         published=aware(fields.get("published")),
         source=fields.get("source", ""),
         url=fields.get("url", ""),

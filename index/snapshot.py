@@ -22,7 +22,7 @@ from index.analysis import FAMILIES
 from index.caching import ENTRY_BYTES, BoundedCache, array_bytes
 from index.engine import postings
 from index.querying import QueryParser
-from index.schema import ANALYSIS_FIELD, FACET_FIELDS, field_family, search_fields
+from index.schema import ANALYSIS_FIELD, FACET_FIELDS, field_part, search_fields
 from index.spelling import Vocabulary
 from index.storage import IndexLocation, IndexUnavailable
 
@@ -150,6 +150,7 @@ class Snapshot:
         self._vocabulary: Vocabulary | None = None
         self._families: tuple[str, ...] | None = None
         self._family_sizes: dict[str, int] = {}
+        self._average_lengths: dict[str, float] = {}
 
     @property
     def schema(self):
@@ -233,9 +234,17 @@ class Snapshot:
         return self._lengths[fieldname]
 
     def average_length(self, fieldname: str) -> float:
-        """Return the average length of a search field over its analysis family's documents (deleted ones included, as Whoosh counts)."""
-        size = self.family_size(field_family(fieldname))
-        return self.reader.field_length(fieldname) / size if size else 1.0
+        """Return the average length of a search field's part (title or body) over every document, whatever its language (deleted ones included, as Whoosh counts).
+
+        One average for every family, as when one field held every language: averaged within each family, a
+        short Portuguese wire item and a long Spanish feature each counted as of ordinary length, and the
+        feature outranked the item for the words both hold.
+        """
+        part = field_part(fieldname)
+        if part not in self._average_lengths:
+            total = sum(self.reader.field_length(name) for name in search_fields(FAMILIES) if field_part(name) == part)
+            self._average_lengths[part] = total / self.size if self.size and total else 1.0
+        return self._average_lengths[part]
 
     def facet_table(self, fieldname: str) -> FacetTable:
         """Return every (document, value) pair of a facet field, read once per searcher."""

@@ -26,10 +26,10 @@ LOCK_FILE = "write.lock"
 GENERATION_PREFIX = "gen-"
 # Written into every generation; an index without this format (say, built before the classes pickled in
 # its schema moved, or before the schema gained a field such as `captured` in 3, or before each language had
-# its own fields in 4, or before words joined by dots were split in 5) is reported as needing a rebuild
-# instead of being misread.
+# its own fields in 4, or before words joined by dots were split in 5, or each article's category origin in
+# 6) is reported as needing a rebuild instead of being misread.
 FORMAT_FILE = "FORMAT"
-FORMAT = "news-archive index 5"
+FORMAT = "news-archive index 6"  # 6: category_origin and category_confidence, and the category model
 
 
 class IndexUnavailable(Exception):

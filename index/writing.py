@@ -7,11 +7,12 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from whoosh.writing import IndexWriter
 
+from archive.categories import CategoryRules
 from archive.model import Article, Duplicate, Skipped
 from archive.page_workers import DEFAULT_TIME_LIMIT, PageJob, PagePart, PagePool, is_page
 from archive.sources import (
@@ -19,6 +20,7 @@ from archive.sources import (
     resolve_source,
 )
 from archive.tables import TableSettings
+from index.categorizing import Categorizer, load_model
 from index.engine.codec import ArchiveCodec
 from index.engine.writers import open_writer
 from index.schema import article_to_document, build_schema, path_term, url_key
@@ -52,6 +54,10 @@ class BuildSummary:
     index_path: str = ""
     published: bool = True
     skipped_by_reason: dict[str, int] = field(default_factory=dict)
+    predicted: int = 0  # articles given a predicted category
+    unsure: int = 0  # articles the model was not sure enough about, left uncategorized
+    categorizing_seconds: float = 0.0  # spent learning and predicting categories
+    category_note: str = ""  # why articles without a category got none predicted, when that happened
     files_by_kind: dict[str, int] = field(default_factory=dict)  # kinds as in archive.sources.KIND_LABELS
     indexed_by_kind: dict[str, int] = field(default_factory=dict)
 
@@ -76,6 +82,7 @@ def rebuild(
     time_limit: float = DEFAULT_TIME_LIMIT,
     force: bool = False,
     page_workers: int | None = None,
+    categories: CategoryRules = CategoryRules(),
     tables: TableSettings = TableSettings(),
 ) -> BuildSummary:
     """Index every article under the sources into a new generation and switch to it atomically.
@@ -96,16 +103,18 @@ def rebuild(
         options = _writer_options(sum(item.size for item in files), processes)
         with _generation_writer(location, "rebuild", needed, **options) as (generation, writer):
             words: Counter = Counter()
+            categorizer = Categorizer(categories, scratch=generation)
             counts, skipped = _add_all(
                 writer.add_document, found, _nothing_known, words, max_bytes, progress,
-                time_limit=time_limit, page_workers=page_workers, tables=tables,
+                time_limit=time_limit, page_workers=page_workers, tables=tables, categorizer=categorizer,
             )
+            categorizer.save(generation)
             writer.commit()
             published = counts["indexed"] > 0
             if published:
                 Vocabulary.from_counts(words).save(generation)
                 location.publish(generation)
-        return _summary("rebuild", location, found, counts, skipped, started, published)
+        return _summary("rebuild", location, found, counts, skipped, started, published, categorizer)
 
 
 def update(
@@ -116,6 +125,7 @@ def update(
     progress: Progress | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
     page_workers: int | None = None,
+    categories: CategoryRules = CategoryRules(),
     tables: TableSettings = TableSettings(),
 ) -> BuildSummary:
     """Index new and changed files under the sources and drop documents whose files are gone.
@@ -154,6 +164,8 @@ def update(
                 return fields is not None and fields["path"] not in removed
 
             changed_files = [item for item in changed if isinstance(item, SourceFile)]
+            # The model the last rebuild learned predicts the new articles' categories; an update does not retrain.
+            categorizer = Categorizer(categories, scratch=location.root, saved_model=lambda: load_model(live))
             counts: Counter = Counter()
             skipped = [item for item in changed if isinstance(item, Skipped)]
             if changed_files or removed:
@@ -163,7 +175,7 @@ def update(
                         writer.delete_by_term("path", path)
                     counts, skipped = _add_all(
                         writer.add_document, changed, existing, words, max_bytes, progress, id_taken,
-                        time_limit=time_limit, page_workers=page_workers, tables=tables,
+                        time_limit=time_limit, page_workers=page_workers, tables=tables, categorizer=categorizer,
                     )
                     writer.commit()
                     if counts["indexed"] or removed:  # else every new file was skipped: the live index stays
@@ -171,7 +183,7 @@ def update(
                         location.publish(generation)
         counts["unchanged"] = len(found) - len(changed)
         counts["deleted"] = len(gone)
-        return _summary("update", location, found, counts, skipped, started, True)
+        return _summary("update", location, found, counts, skipped, started, True, categorizer)
 
 
 @contextmanager
@@ -254,21 +266,27 @@ def _add_all(
     time_limit: float = DEFAULT_TIME_LIMIT,
     page_workers: int | None = None,
     tables: TableSettings = TableSettings(),
+    *,
+    categorizer: Categorizer,
 ) -> tuple[Counter, list[Skipped]]:
-    """Parse the found files, hand each new article to the writer and count its words (and its kind)."""
+    """Parse the found files, hand each new article to the writer (those without a category last), count its words and its kind."""
     counts: Counter = Counter()
     skipped: list[Skipped] = []
     mtimes = {str(item.path): item.mtime_ns for item in found if isinstance(item, SourceFile)}
     for item in drop_duplicates(_read_all(found, max_bytes, progress, time_limit, page_workers, tables), existing, id_taken):
         if isinstance(item, Article):
-            add(**article_to_document(item, mtimes.get(item.path, 0)))
             words.update(article_words(item.title, item.body))
             counts["indexed"] += 1
             counts[f"kind:{file_kind(Path(item.path))}"] += 1
+            ready = categorizer.route(item)
+            if ready is not None:
+                add(**article_to_document(ready, mtimes.get(ready.path, 0)))
         elif isinstance(item, Duplicate):
             counts["duplicates"] += 1
         else:
             skipped.append(item)
+    for article in categorizer.finish():
+        add(**article_to_document(article, mtimes.get(article.path, 0)))
     return counts, skipped
 
 
@@ -367,13 +385,21 @@ def _summary(
     skipped: list[Skipped],
     started: float,
     published: bool,
+    categorizer: Categorizer,
 ) -> BuildSummary:
     """Collect the figures of a finished run."""
     documents = 0
     if location.current_generation() is not None:
         with location.open().searcher() as searcher:
             documents = searcher.doc_count()
-    return run_summary(mode, str(location.root), documents, found, counts, skipped, started, published)
+    summary = run_summary(mode, str(location.root), documents, found, counts, skipped, started, published)
+    return replace(
+        summary,
+        predicted=categorizer.predicted,
+        unsure=categorizer.unsure,
+        categorizing_seconds=categorizer.seconds,
+        category_note=categorizer.note,
+    )
 
 
 def run_summary(

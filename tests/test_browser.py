@@ -9,6 +9,7 @@ and a phone-width page does not scroll sideways. No console error or page error 
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +17,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from index.storage import IndexLocation
+from index.writing import rebuild
 from tests.conftest import REPOSITORY, running_archive
+from tests.topics import write_article, write_labelled
 
 QUERY = "election"
 PER_PAGE = 10
@@ -275,3 +279,34 @@ def _assert_no_sideways_scroll(page) -> None:
     """Assert the document is no wider than the viewport."""
     widths = page.evaluate("({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})")
     assert widths["scroll"] <= widths["inner"], f"{page.url} scrolls sideways on a phone: {widths}"
+
+
+def test_predicted_categories_are_marked_and_can_be_left_out(sync_api, watched, tmp_path):
+    """An article whose category the archive predicted says so discreetly; the category facet can leave such articles out."""
+    expect = sync_api.expect
+    page = watched.page
+    sources = tmp_path / "sources"
+    write_labelled(sources, ("sport", "business", "tech"), 20)
+    rng = random.Random(4)
+    for number in range(3):
+        write_article(sources / "saved" / f"new-{number}.txt", "sport", rng)
+    assert rebuild(IndexLocation(tmp_path / "index"), [sources]).predicted == 3
+
+    with running_archive(tmp_path / "index") as archive:
+        page.goto(f"{archive.url}/?q=goal&per_page=50")
+        marks = page.locator("ol.hits .hit-meta .predicted")
+        expect(marks).to_have_count(3)
+        expect(marks.first).to_be_visible()
+        assert re.search(r"\d+% confident", marks.first.get_attribute("title"))
+        total = _total(page)
+        with page.expect_navigation():
+            page.get_by_role("link", name=re.compile(r"Leave out the 3 with a predicted category")).click()
+        expect(page.locator("ol.hits .predicted")).to_have_count(0)
+        assert _total(page) == total - 3
+        expect(page.locator("ul.chips li.chip")).to_have_text([re.compile("Without predicted categories")])
+        page.fill("#q", "striker")
+        with page.expect_navigation():
+            page.press("#q", "Enter")
+        assert _arguments(page.url)["predicted"] == ["exclude"]  # a new search keeps the choice
+        expect(page.locator("ol.hits .predicted")).to_have_count(0)
+    watched.assert_no_errors()

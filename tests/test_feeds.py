@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from archive.feeds import first_known_category, parse_feed
+from archive.categories import CategoryClues, CategoryRules
+from archive.feeds import parse_feed
 from archive.model import Article, ParseError, Skipped
 from archive.sources import read_sources
 from index.storage import IndexLocation
@@ -70,11 +71,11 @@ def test_the_first_known_category_of_an_entry_sets_its_category():
     folder = shared_data("news_feeds") / "rss-parser"
     guardian = feed_articles(folder / "guardian.rss")
     # Tags "Donald Trump", "State of the Union address", "US news", ...: "US news" is the first known one.
-    assert guardian[0].category == "us"
+    assert (guardian[0].category, guardian[0].category_origin) == ("us", "section")
     assert {article.category for article in guardian} <= {"us", "world", "business", "sport", "entertainment", "tech",
-                                                          "science", "environment", "uncategorized", "politics", "opinion"}
-    assert first_known_category(("Nacional", "Sports", "World")) == "sport"
-    assert first_known_category(("Botany", "Microbiology")) is None
+                                                          "science", "environment", "uncategorized", "politics", "opinion", "lifestyle"}
+    assert CategoryRules().decide(CategoryClues(sections=("Nacional", "Sports", "World"))) == ("sport", "section")
+    assert CategoryRules().decide(CategoryClues(sections=("Botany", "Microbiology"))) == ("uncategorized", None)
 
 
 def test_the_real_feeds_rebuild_with_every_entry_counted_as_a_feed_article(tmp_path):

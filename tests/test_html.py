@@ -147,7 +147,7 @@ def test_json_ld_graph_with_author_references():
     assert article.title == "Graph headline"
     assert article.authors == ("Taylor Hatmaker", "Sam Doe")
     assert article.published == datetime(2023, 5, 5, 23, 0, 57, tzinfo=timezone.utc)
-    assert article.category == "social"
+    assert (article.category, article.category_origin) == ("tech", "section")  # "Social" names no category
     assert article.tags == ("facebook", "malware")
     assert article.source == "Graph Times"
 
@@ -418,18 +418,23 @@ def test_date_in_url(url, expected):
 
 
 @pytest.mark.parametrize(
-    ("head", "folder", "url", "expected"),
+    ("head", "folders", "url", "expected"),
     [
-        (json_ld({"@type": "Article", "articleSection": "World News"}), "sport", "", "world"),
-        ('<meta property="article:section" content="Technology">', "sport", "", "tech"),
-        ("", "Sports", "https://ex.com/politics/story", "sport"),
-        ("", None, "https://ex.com/politics/story", "politics"),
-        ("", None, "https://ex.com/2010/08/story.html", "uncategorized"),
-        ("", None, "https://ex.com/story.html", "uncategorized"),
+        (json_ld({"@type": "Article", "articleSection": "World News"}), ("sport",), "", ("sport", "folder")),
+        (json_ld({"@type": "Article", "articleSection": "World News"}), ("goose3",), "", ("world", "section")),
+        ('<meta property="article:section" content="Technology">', ("saved", "2024-05"), "", ("tech", "section")),
+        ('<meta property="article:section" content="Zahraniční ligy">', (), "https://sport.aktualne.cz/fotbal/x/", ("sport", "url")),
+        ("", ("Sports", "cnn"), "https://ex.com/politics/story", ("sport", "folder")),
+        ("", ("readability", "cnn"), "https://ex.com/2010/POLITICS/08/story", ("politics", "url")),
+        ("", (), "https://money.cnn.com/2016/02/01/news/economy/story.html", ("business", "url")),
+        ("", (), "https://ex.com/2010/08/story.html", ("uncategorized", None)),
+        ("", (), "https://ex.com/story.html", ("uncategorized", None)),
+        ("", ("ars-1",), "https://ex.com/information-technology/2015/story", ("tech", "url")),
     ],
 )
-def test_category_precedence(head, folder, url, expected):
-    assert parse(page("<title>T</title>" + head), url=url, folder_category=folder).category == expected
+def test_category_precedence(head, folders, url, expected):
+    article = parse(page("<title>T</title>" + head), url=url, folders=folders)
+    assert (article.category, article.category_origin) == expected
 
 
 CANONICAL = '<link rel="canonical" href="https://ex.com/c">'

@@ -152,3 +152,22 @@ def test_a_question_whose_first_results_score_nothing_is_answered(languages_inde
     """Found by Hypothesis: every article holds these words only as words its language drops, so feedback has no word to lend."""
     result = _search(languages_index, q="01\u05c80\u00b9\u05f5NOT 00 OR 0\ud7fc00\nistanbulistanbul")
     assert result.total == 5
+
+
+def test_a_word_two_languages_share_ranks_by_its_text_not_by_the_size_of_each_language(tmp_path):
+    """"três meses" (Portuguese) is "tres meses" in Spanish too: the short Portuguese item that is about it comes
+    before a long Spanish feature that mentions it once, though Spanish has one article and Portuguese three."""
+    portuguese = [
+        ("Prazo para os migrantes", "Israel deu três meses aos migrantes para deixarem o país."),
+        ("Três feridos na estrada", "Um acidente deixou três feridos graves na autoestrada."),
+        ("Ministro fala há três dias", "O ministro falou durante três dias com os parceiros."),
+    ]
+    filler = "El Gobierno presentó ayer su plan anual de vivienda y transporte para las ciudades del país. " * 12
+    spanish = ("El plan de vivienda del Gobierno", filler + "La consulta durará tres meses. " + filler)
+    records = [_record(n, "pt", *article) for n, article in enumerate(portuguese, start=1)] + [_record(4, "es", *spanish)]
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "a.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    location = IndexLocation(tmp_path / "index")
+    rebuild(location, [tmp_path / "sources"])
+    assert _found(location, '"três meses"')[:2] == ["https://example.org/1", "https://example.org/4"]
+    assert _found(location, "meses")[0] == "https://example.org/1"

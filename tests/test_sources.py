@@ -80,8 +80,8 @@ def test_linked_folders_are_followed_and_broken_links_reported(tmp_path):
     (tmp_path / "archive" / "linked").symlink_to(tmp_path / "elsewhere")
     (tmp_path / "archive" / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
     found = list(find_files([tmp_path / "archive"]))
-    assert [(item.relative_path, item.folder_category) for item in found if not isinstance(item, Skipped)] == [
-        ("linked/world/1.txt", "world")
+    assert [(item.relative_path, item.folders) for item in found if not isinstance(item, Skipped)] == [
+        ("linked/world/1.txt", ("linked", "world"))
     ]
     assert [item for item in found if isinstance(item, Skipped)] == [
         Skipped(str(tmp_path / "archive" / "gone.txt"), "broken symbolic link (its target is missing)")

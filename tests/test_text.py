@@ -30,7 +30,7 @@ def test_seed_parses_to_its_title_category_and_thirteen_paragraphs():
 
 def test_bbc_layout_takes_category_from_folder_and_keeps_paragraphs():
     text = "Ad sales boost profit\n\nFirst paragraph here.\n\nSecond paragraph.\n\nK Clark\n"
-    article = parse_text(text, relative_path="business/001.txt", folder_category="business")
+    article = parse_text(text, relative_path="business/001.txt", folders=("business",))
     assert article.title == "Ad sales boost profit"
     assert article.paragraphs == ["First paragraph here.", "Second paragraph.", "K Clark"]
     assert article.category == "business"

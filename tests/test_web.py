@@ -202,7 +202,7 @@ def test_openapi_document_is_valid_and_responses_match_it(bbc_client):
     document = bbc_client.get("/api/openapi.json").get_json()
     validate(document)
     search_schema = _schema(document, "SearchResult")
-    for query_string in ("q=election", "", "q=zzzzqqq", "q=brown&category=politics&sort=newest&per_page=3&page=2"):
+    for query_string in ("q=election", "", "q=zzzzqqq", "q=brown&category=politics&sort=newest&per_page=3&page=2", "predicted=exclude"):
         search_schema.validate(bbc_client.get(f"/api/search?{query_string}").get_json())
     key = bbc_client.get("/api/search?q=election").get_json()["hits"][0]["key"]
     _schema(document, "Article").validate(bbc_client.get(f"/api/articles/{key}?q=election").get_json())
@@ -210,7 +210,9 @@ def test_openapi_document_is_valid_and_responses_match_it(bbc_client):
     assert error.status_code == 400
     _schema(document, "Error").validate(error.get_json())
     declared = {p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]}
-    assert declared == {"q", "category", "source", "language", "author", "year", "tag", "from", "to", "sort", "match", "page", "per_page"}
+    assert declared == {"q", "category", "source", "language", "author", "year", "tag", "from", "to", "sort", "match", "page", "per_page",
+                        "predicted"}
+    assert bbc_client.get("/api/search?predicted=maybe").status_code == 400
 
 
 def test_atom_feed_is_valid_and_newest_first(bbc_client):

@@ -10,6 +10,7 @@ import click
 import platformdirs
 from flask import Flask, Response
 
+from archive.categories import DEFAULT_CONFIDENCE
 from archive.page_workers import DEFAULT_TIME_LIMIT
 from index import DEFAULT_CACHE_MB, TIME_LIMIT_SECONDS, CacheBudget, open_backend
 
@@ -62,6 +63,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         PUBLIC_URL="http://127.0.0.1:8000",  # where `archive serve` is reached, for the addresses `archive add` prints
         CSV_COLUMNS={},  # other header names of CSV/TSV columns: {"headline_text": "title"}
         CSV_FILES={},  # layouts of CSV/TSV files by pattern: {"ag_news/*.csv": {"columns": [...], "categories": {...}}}
+        CATEGORIES={},  # folder, section or URL names mapped to a category ("ars-1": "tech"), or to None to ignore one
+        PREDICT_CATEGORIES=True,  # learn categories from the labelled articles and predict the others'
+        CATEGORY_CONFIDENCE=DEFAULT_CONFIDENCE,  # a predicted category below this probability is not kept
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

@@ -14,6 +14,7 @@ import click
 from flask import Flask, current_app, url_for
 from flask.cli import ScriptInfo, with_appcontext
 
+from archive.categories import CategoryRules
 from archive.tables import TableSettings, table_settings
 from index import Backend, BuildSummary, IndexBusy, IndexLocation, IndexUnavailable, IndexWriteFailed, SearchRequest, open_backend
 from web import DISTRIBUTION, serving, terminal
@@ -330,11 +331,21 @@ def _write(
             max_bytes=(max_file_mb or config["MAX_FILE_MB"]) * 1024 * 1024,
             progress=progress,
             time_limit=time_limit or config["EXTRACTION_TIME_LIMIT"],
+            categories=_category_rules(),
             tables=_tables(),
             **options,
         )
     _echo(terminal.summary_lines(summary, verbose))
     return summary
+
+
+def _category_rules() -> CategoryRules:
+    """Return how categories are decided, from the CATEGORIES, PREDICT_CATEGORIES and CATEGORY_CONFIDENCE settings."""
+    config = current_app.config
+    try:
+        return CategoryRules.from_settings(config["CATEGORIES"], config["PREDICT_CATEGORIES"], config["CATEGORY_CONFIDENCE"])
+    except (TypeError, ValueError) as error:
+        raise click.ClickException(f"{error} Fix it in config.py.") from None
 
 
 def _backend(index_path: Path | None) -> Backend:

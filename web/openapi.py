@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from index import MATCH_MODES, MAX_PER_PAGE, SORTS
+from archive.categories import ORIGINS
+from index import MATCH_MODES, MAX_PER_PAGE, PREDICTED_CHOICES, SORTS
 from web.params import DEFAULT_PER_PAGE, FACET_PARAMETERS
 
 _STRING_OR_NULL = {"type": ["string", "null"]}
 _DATETIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+_CATEGORY_ORIGIN = {
+    "type": ["string", "null"], "enum": [*ORIGINS, None],
+    "description": "Where the category came from: an explicit label (given), a folder, the page's section, its URL, "
+                   "or predicted from the archive's labelled articles; null when uncategorized.",
+}
+_CATEGORY_CONFIDENCE = {"type": ["number", "null"], "minimum": 0, "maximum": 1,
+                        "description": "The probability the model gave a predicted category; null for other origins."}
 # A year (not 0000), month or day as the from and to parameters read them; a day past the end of its
 # month (2024-02-30) matches but is refused with a 400.
 DATE_PATTERN = r"^(?!0000)\d{4}(-(0?[1-9]|1[0-2])(-(0?[1-9]|[12]\d|3[01]))?)?$"
@@ -74,6 +82,9 @@ def _search_parameters() -> list[dict]:
         {"name": "to", "in": "query", "schema": {"type": "string", "pattern": DATE_PATTERN},
          "description": "Published on or before this date."},
         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS), "default": "relevance"}},
+        {"name": "predicted", "in": "query", "schema": {"type": "string", "enum": list(PREDICTED_CHOICES), "default": "include"},
+         "description": "Articles whose category was predicted: include them, exclude them (only labelled categories), "
+                        "or show only them."},
         {"name": "page", "in": "query", "schema": {"type": "integer", "default": 1},
          "description": "Page number; values outside 1..page_count are clamped."},
         {"name": "per_page", "in": "query", "schema": {"type": "integer", "default": DEFAULT_PER_PAGE},
@@ -97,7 +108,8 @@ def _schemas() -> dict:
     hit = _object({
         "id": {"type": "string"}, "key": {"type": "string"}, "title": {"type": "string"},
         "snippet": {"type": "string", "description": "Escaped HTML with <mark> around matched words."},
-        "category": {"type": "string"}, "published": _DATETIME_OR_NULL, "source": {"type": "string"},
+        "category": {"type": "string"}, "category_origin": _CATEGORY_ORIGIN, "category_confidence": _CATEGORY_CONFIDENCE,
+        "published": _DATETIME_OR_NULL, "source": {"type": "string"},
         "url": {"type": "string"}, "authors": strings, "score": {"type": "number"},
         "missing": {**strings, "description": "The typed words this article lacks."},
         "language": {"type": "string", "description": "The article's language as a primary language subtag (fr), or empty when unknown."},
@@ -123,10 +135,13 @@ def _schemas() -> dict:
         "filters": {"type": "object", "additionalProperties": strings}, "date_range": date_range,
         "elapsed_ms": {"type": "number"},
         "partial": {"type": "boolean", "description": "The search hit its time limit: counts and ranking cover part of the matches."},
+        "predicted_matches": {"type": "integer", "minimum": 0,
+                              "description": "Matching articles whose category was predicted, before the predicted parameter applies."},
     })
     article = _object({
         "id": {"type": "string"}, "key": {"type": "string"}, "title": {"type": "string"}, "paragraphs": strings,
-        "marked_paragraphs": strings, "category": {"type": "string"}, "published": _DATETIME_OR_NULL,
+        "marked_paragraphs": strings, "category": {"type": "string"}, "category_origin": _CATEGORY_ORIGIN,
+        "category_confidence": _CATEGORY_CONFIDENCE, "published": _DATETIME_OR_NULL,
         "authors": strings, "source": {"type": "string"}, "url": {"type": "string"}, "language": {"type": "string"},
         "tags": strings, "summary": {"type": "string"},
         "captured": {**_DATETIME_OR_NULL, "description": "When a web archive or `archive add` captured the page."},

@@ -8,7 +8,17 @@ from datetime import date
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
-from index import FACETS, MATCH_MODES, MAX_PER_PAGE, MAX_QUERY_LENGTH, SORTS, TIME_LIMIT_SECONDS, SearchRequest, parse_date_range
+from index import (
+    FACETS,
+    MATCH_MODES,
+    MAX_PER_PAGE,
+    MAX_QUERY_LENGTH,
+    PREDICTED_CHOICES,
+    SORTS,
+    TIME_LIMIT_SECONDS,
+    SearchRequest,
+    parse_date_range,
+)
 
 # URL parameter for each facet field, singular as people write them.
 FACET_PARAMETERS = {facet.parameter: facet.field for facet in FACETS}
@@ -27,6 +37,9 @@ def search_request(args: MultiDict, time_limit: float = TIME_LIMIT_SECONDS) -> S
     match = args.get("match", "best") or "best"
     if match not in MATCH_MODES:
         raise BadRequest(f"match must be one of {', '.join(MATCH_MODES)}, not {match[:40]!r}.")
+    predicted = args.get("predicted", "include") or "include"
+    if predicted not in PREDICTED_CHOICES:
+        raise BadRequest(f"predicted must be one of {', '.join(PREDICTED_CHOICES)}, not {predicted[:40]!r}.")
     return SearchRequest(
         query=clean_query(args.get("q", "")),
         filters={
@@ -41,6 +54,7 @@ def search_request(args: MultiDict, time_limit: float = TIME_LIMIT_SECONDS) -> S
         page=_whole_number(args, "page", 1, minimum=1, maximum=10**9),
         per_page=_whole_number(args, "per_page", DEFAULT_PER_PAGE, minimum=1, maximum=MAX_PER_PAGE),
         time_limit=time_limit,
+        predicted=predicted,
     )
 
 
@@ -59,6 +73,7 @@ def request_arguments(request: SearchRequest, **changes) -> dict:
         "to": request.date_to.isoformat() if request.date_to else None,
         "per_page": request.per_page if request.per_page != DEFAULT_PER_PAGE else None,
         "page": request.page if request.page > 1 else None,
+        "predicted": request.predicted if request.predicted != "include" else None,
     }
     for field, values in request.filters.items():
         arguments[FIELD_PARAMETERS[field]] = list(values)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import url_for
 from markupsafe import Markup, escape
 
-from archive.categories import category_label, normalize_category
+from archive.categories import category_label, same_category
 from archive.languages import language_label
 from index import FILTER_NAMES, FILTER_TOKEN, FILTERS, Marked, SearchRequest, SearchResult
 from web.params import FIELD_PARAMETERS, request_arguments
@@ -44,6 +44,14 @@ class Chip:
 
     label: str
     remove_url: str
+
+
+@dataclass(frozen=True)
+class PredictedLink:
+    """A link that counts in, leaves out or shows only the articles whose category was predicted."""
+
+    label: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -121,12 +129,28 @@ def chips(result: SearchResult, request: SearchRequest) -> tuple[Chip, ...]:
                 found.append(Chip(label, search_url(request, **{parameter: remaining, "page": None})))
             else:
                 found.append(Chip(label, search_url(request, q=remove_typed_filter(request.query, name, value), page=None)))
+    if request.predicted != "include":
+        label = "Without predicted categories" if request.predicted == "exclude" else "Only predicted categories"
+        found.append(Chip(label, search_url(request, predicted=None, page=None)))
     if request.date_from or request.date_to:
         span = f"{request.date_from or '…'} – {request.date_to or '…'}"
         found.append(Chip(f"Date: {span}", search_url(request, **{"from": None, "to": None, "page": None})))
     elif result.date_range:
         found.append(Chip(f"Date: {result.date_range.describe()}", search_url(request, q=remove_typed_filter(request.query, "date", ""), page=None)))
     return tuple(found)
+
+
+def predicted_links(result: SearchResult, request: SearchRequest) -> tuple[PredictedLink, ...]:
+    """Return the links that leave out or show only the predicted categories, or count them in again."""
+    if request.predicted != "include":
+        return (PredictedLink("Include predicted categories", search_url(request, predicted=None, page=None)),)
+    if not result.predicted_matches:
+        return ()
+    count = f"{result.predicted_matches:,}"
+    return (
+        PredictedLink(f"Leave out the {count} with a predicted category", search_url(request, predicted="exclude", page=None)),
+        PredictedLink(f"Only those {count}", search_url(request, predicted="only", page=None)),
+    )
 
 
 def page_links(result: SearchResult, request: SearchRequest) -> tuple[PageLink, ...]:
@@ -147,7 +171,7 @@ def alternatives(result: SearchResult, request: SearchRequest) -> tuple[Alternat
         offers.append(Alternative(f"Search for {result.suggestion}", search_url(request, q=result.suggestion, page=None)))
     if request.match == "all":
         offers.append(Alternative("Show articles with some of the words", search_url(request, match=None, page=None)))
-    if result.filters or result.date_range or request.date_from or request.date_to:
+    if result.filters or result.date_range or request.date_from or request.date_to or request.predicted != "include":
         bare = remove_typed_filter(request.query, "", "")
         offers.append(Alternative("Search without filters", url_for("views.search", q=bare or None)))
     return tuple(offers)
@@ -177,5 +201,5 @@ def _is_chosen(field: str, value: str, chosen: tuple[str, ...]) -> bool:
 def _same(field: str, typed: str, stored: str) -> bool:
     """Tell whether a typed value names a stored facet value."""
     if field == "category":
-        return normalize_category(typed) == normalize_category(stored)
+        return same_category(typed, stored)
     return typed.casefold() == stored.casefold()

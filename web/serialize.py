@@ -58,6 +58,8 @@ def article_page_to_dict(page: ArticlePage) -> dict:
         "paragraphs": article.paragraphs,
         "marked_paragraphs": [str(render_marked(paragraph)) for paragraph in page.marked_paragraphs],
         "category": article.category,
+        "category_origin": article.category_origin,
+        "category_confidence": article.category_confidence,
         "published": _iso(article.published),
         "authors": list(article.authors),
         "source": article.source,

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import click
 
+from archive.categories import PREDICTED, UNCATEGORIZED, category_label
 from archive.names import escape_undecodable
 from archive.sources import KIND_LABELS
-from index import FILTERS, BuildSummary, Health, IndexStats, Marked, SearchResult
+from index import FILTERS, BuildSummary, CategoryStats, Health, IndexStats, Marked, SearchResult
 from web.presenting import INTERFACE_LANGUAGE, value_label
 
 
@@ -46,6 +47,8 @@ def summary_lines(summary: BuildSummary, verbose: bool) -> list[str]:
     if summary.mode == "update":
         rows += [("unchanged", summary.unchanged), ("deleted", summary.deleted)]
     rows += [("duplicates", summary.duplicates), ("skipped", len(summary.skipped))]
+    if summary.predicted or summary.unsure:
+        rows += [("category predicted", summary.predicted), ("model unsure", summary.unsure)]
     lines = [f"{done} the index at {summary.index_path} in {summary.elapsed:.1f} s"]
     lines += [f"  {name:<20}{value:>9,}" for name, value in rows]
     lines += [f"    {count:>6,}  {reason}" for reason, count in sorted(summary.skipped_by_reason.items(), key=lambda item: -item[1])]
@@ -58,6 +61,10 @@ def summary_lines(summary: BuildSummary, verbose: bool) -> list[str]:
     ]
     lines.append(f"  {'documents per second':<20}{summary.documents_per_second:>9,.0f}")
     lines.append(f"  {'documents in index':<20}{summary.documents_in_index:>9,}")
+    if summary.categorizing_seconds >= 0.1:
+        lines.append(f"  {'categorizing s':<20}{summary.categorizing_seconds:>9.1f}  (learning and predicting categories)")
+    if summary.category_note:
+        lines.append(f"  {summary.category_note}")
     if verbose:
         lines += [f"  skipped {escape_undecodable(skipped.path)}: {skipped.reason}" for skipped in summary.skipped]
     return lines
@@ -98,8 +105,9 @@ def result_lines(result: SearchResult) -> list[str]:
     for number, hit in enumerate(result.hits, start=first):
         date = f"{hit.published:%Y-%m-%d}  " if hit.published else ""
         lines.append(f"{number}. " + click.style(hit.title, bold=True))
+        category = f"{hit.category} (predicted)" if hit.category_origin == PREDICTED else hit.category
         language = f"{value_label('language', hit.language)}  " if hit.language not in ("", INTERFACE_LANGUAGE) else ""
-        lines.append(f"   {date}{hit.category}  {language}{hit.source}  id: {hit.id}".rstrip())
+        lines.append(f"   {date}{category}  {language}{hit.source}  id: {hit.id}".rstrip())
         lines.append("   " + bold_marks(hit.snippet))
         if hit.title_only:
             lines.append("   only the title holds the words searched for")
@@ -131,6 +139,37 @@ def stats_lines(stats: IndexStats) -> list[str]:
         values = ", ".join(f"{value_label(facet.name, value.value)} ({value.count:,})" for value in facet.values) or "none"
         more = f", and {facet.more:,} more" if facet.more else ""
         lines.append(f"{_plural(FILTERS[facet.name].label):<12}{values}{more}")
+    return lines + (category_lines(stats.categories) if stats.categories else [])
+
+
+def category_lines(categories: CategoryStats) -> list[str]:
+    """Return each category's labelled and predicted articles and what the model learned, or why it learned nothing."""
+    report = categories.report
+    lines = ["", "Categories"]
+    if report is None:
+        lines.append("  This index was built before categories were learned: run archive rebuild to learn them.")
+    elif report.trained:
+        learned = sum(score.learned_from for score in report.scores)
+        lines.append(
+            f"  Learned from {learned:,} labelled articles at the last rebuild; {report.folds}-fold cross-validated "
+            f"accuracy {report.accuracy:.1%}, macro-F1 {report.macro_f1:.3f}."
+        )
+    else:
+        lines.append(f"  Nothing is predicted: {report.reason}.")
+    if report is not None and report.too_few:
+        few = ", ".join(f"{category_label(category)} ({count:,})" for category, count in report.too_few)
+        lines.append(f"  Too few labelled articles to learn (each category needs {report.min_examples}): {few}.")
+    rows = [("category", "articles", "labelled", "predicted", "accuracy")]
+    for count in categories.counts:
+        labelled = "" if count.category == UNCATEGORIZED else f"{count.articles - count.predicted:,}"
+        accuracy = f"{count.accuracy:.1%}" if count.accuracy is not None else ""
+        rows.append((category_label(count.category), f"{count.articles:,}", labelled, f"{count.predicted:,}" if labelled else "", accuracy))
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        cells = "".join(f"  {cell:>{width}}" for cell, width in zip(row[1:], widths[1:]))
+        lines.append(f"  {row[0].ljust(widths[0])}{cells}".rstrip())
+    lines.append("  labelled: by the article itself, its folder, its page's section or its URL; "
+                 "accuracy: of the model on the category's labelled articles, cross-validated")
     return lines
 
 

@@ -33,6 +33,7 @@ def search_page():
         result=result,
         facets=presenting.facet_views(result, wanted),
         chips=presenting.chips(result, wanted),
+        predicted_links=presenting.predicted_links(result, wanted),
         pages=presenting.page_links(result, wanted),
         alternatives=presenting.alternatives(result, wanted),
         previous_url=presenting.search_url(wanted, page=result.page - 1 if result.page > 2 else None) if result.page > 1 else None,

@@ -11,15 +11,18 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import xapian
 from whoosh.analysis import Analyzer
 
+from archive.categories import CategoryRules
 from archive.page_workers import DEFAULT_TIME_LIMIT
 from archive.sources import DEFAULT_MAX_BYTES, SourceFile, find_files, resolve_source
 from archive.tables import TableSettings
 from index.analysis import text_analyzer
+from index.categorizing import Categorizer
 from index.schema import ANALYSIS_FIELD, path_term, url_key
 from index.space import NO_ROOM, NOT_WRITABLE, IndexWriteFailed, bytes_needed, free_bytes, require_space, write_failure_message, write_failures_reported
 from index.spelling import count_words
@@ -49,6 +52,7 @@ def rebuild(
     force: bool = False,
     page_workers: int | None = None,
     tables: TableSettings = TableSettings(),
+    categories: CategoryRules = CategoryRules(),
 ) -> BuildSummary:
     """Index every article under the sources into a new generation of every shard, then switch the shards to it.
 
@@ -73,7 +77,8 @@ def rebuild(
             words: Counter = Counter()
             added = _Adder(writers, 0)
             counts, skipped = _add_all(
-                added, found, _nothing_known, words, max_bytes, progress, time_limit=time_limit, page_workers=page_workers, tables=tables
+                added, found, _nothing_known, words, max_bytes, progress, time_limit=time_limit, page_workers=page_workers, tables=tables,
+                categorizer=_categorizer(categories, location.root),
             )
             published = counts["indexed"] > 0
             if published:
@@ -93,6 +98,7 @@ def update(
     time_limit: float = DEFAULT_TIME_LIMIT,
     page_workers: int | None = None,
     tables: TableSettings = TableSettings(),
+    categories: CategoryRules = CategoryRules(),
 ) -> BuildSummary:
     """Index new and changed files under the sources into the live shards and drop articles whose files are gone.
 
@@ -142,7 +148,8 @@ def update(
                         writer.delete_document(path_filter_term(path))
                 added = _Adder(writers, int(metadata(readers[0], NEXT_SEQUENCE_KEY) or 0))
                 counts, skipped = _add_all(
-                    added, changed, existing, words, max_bytes, progress, id_taken, time_limit=time_limit, page_workers=page_workers, tables=tables
+                    added, changed, existing, words, max_bytes, progress, id_taken, time_limit=time_limit, page_workers=page_workers, tables=tables,
+                    categorizer=_categorizer(categories, location.root),
                 )
                 if counts["indexed"] or removed:  # else every new file was skipped: the shards stay as they were
                     _finish(writers, f"{generation.split('.')[0]}.{time.time_ns()}", words, added.sequence, transaction=True)
@@ -275,6 +282,11 @@ def _stored_texts(database: xapian.Database, paths: Iterable[str]) -> Iterable[t
 def _nothing_known(content_hash: str) -> None:
     """Know of no indexed article (a rebuild starts empty)."""
     return None
+
+
+def _categorizer(categories: CategoryRules, scratch: Path) -> Categorizer:
+    """Decide categories by the user's rules; the shards learn no category model (the Whoosh backend does)."""
+    return Categorizer(replace(categories, predict=False), scratch)
 
 
 def _summary(

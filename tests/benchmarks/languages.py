@@ -9,10 +9,12 @@
    article whose language (as this checkout reads it: declared, else detected) is not English, queries are
    built from its own text:
    - word: its most distinctive word (letters only, 5 or more, in the fewest articles, then the most often in it);
-   - inflected: one of its 20 rarest words with a plural or singular ending of its language changed (journal
-     and journaux, ley and leyes: ENDINGS, the language's own endings before a bare s), absent from the
-     article, and joined to the word by the language's Snowball stemmer (languages analysed without a
-     stemmer, Czech say, have none);
+     for a language with a Snowball stemmer, in the fewest articles as a stem (a word whose other forms are
+     in other articles, "apresentar" beside "apresentam", tells no article apart in its language);
+   - inflected: the rarest of its words (not a name) with another form: a plural or singular ending of its
+     language changed (journal and journaux, ley and leyes: ENDINGS, the language's own endings before a
+     bare s), absent from the article, and joined to the word by the language's Snowball stemmer
+     (languages analysed without a stemmer, Czech say, have none);
    - phrase: two consecutive words of 4 letters or more, neither a stop word, quoted, in no other article;
    - for Chinese, Japanese and Korean instead: two characters of the title found in no other article
      (word), and four consecutive characters of the title, quoted (phrase).
@@ -206,6 +208,7 @@ def build_items(articles: list[dict]) -> list[Item]:
     common = {key: {word for word in _LETTERS.findall(text) if word.islower()} for key, text in texts.items()}
     frequency = Counter(word for found in words.values() for word in set(found))
     pairs = Counter(pair for found in words.values() for pair in set(zip(found, found[1:])))
+    stems = {language: stem_frequency(language, words.values()) for language in {article["language"] for article in articles}}
     items = []
     for article in articles:
         language = article["language"]
@@ -214,17 +217,26 @@ def build_items(articles: list[dict]) -> list[Item]:
         if language in CJK_LANGUAGES:
             queries = cjk_queries(article["title"], texts[article["id"]], texts.values())
         else:
-            queries = word_queries(language, words[article["id"]], common[article["id"]], frequency, pairs, len(articles))
+            queries = word_queries(language, words[article["id"]], common[article["id"]], frequency, stems[language], pairs, len(articles))
         items += [Item(article["id"], language, kind, query) for kind, query in queries]
     return items
 
 
+def stem_frequency(language: str, texts: Iterable[list[str]]) -> Callable[[str], int]:
+    """Return what tells in how many texts a word's stem stands, by a language's Snowball stemmer (0 for a language without one)."""
+    if language not in SNOWBALL_STEMMERS:
+        return lambda word: 0
+    stem = Stemmer.Stemmer(SNOWBALL_STEMMERS[language]).stemWord
+    counts = Counter(found for words in texts for found in {stem(word.translate(FOLDING)) for word in words})
+    return lambda word: counts[stem(word.translate(FOLDING))]
+
+
 def word_queries(
-    language: str, words: list[str], common: set[str], frequency: Counter, pairs: Counter, articles: int
+    language: str, words: list[str], common: set[str], frequency: Counter, stems: Callable[[str], int], pairs: Counter, articles: int
 ) -> list[tuple[str, str]]:
     """Return the word, inflected and phrase queries of an article written with spaces between words (common: not names)."""
     counts = Counter(words)
-    candidates = sorted((word for word in counts if len(word) >= MIN_WORD), key=lambda word: (frequency[word], -counts[word], word))
+    candidates = sorted((word for word in counts if len(word) >= MIN_WORD), key=lambda word: (stems(word), frequency[word], -counts[word], word))
     queries = [("word", candidates[0])] if candidates else []
     inflected = inflected_form(language, [word for word in candidates if word in common][:RAREST_WORDS], counts)
     if inflected:
@@ -242,12 +254,12 @@ def word_queries(
 
 
 def inflected_form(language: str, words: list[str], present: Counter) -> str | None:
-    """Return another form of one of the words, an ending of its language swapped (the first ending that applies to any)."""
+    """Return another form of the first of the words that has one, an ending of its language swapped (its own endings first)."""
     if language not in SNOWBALL_STEMMERS or language not in ENDINGS:
         return None
     stem = Stemmer.Stemmer(SNOWBALL_STEMMERS[language]).stemWord
-    for pattern, replacement in ENDINGS[language]:
-        for word in words:
+    for word in words:
+        for pattern, replacement in ENDINGS[language]:
             form = re.sub(pattern, replacement, word)
             if form != word and form not in present and stem(form.translate(FOLDING)) == stem(word.translate(FOLDING)):
                 return form
