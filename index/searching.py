@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 
@@ -108,11 +108,12 @@ def _search(snapshot: Snapshot, request: SearchRequest, settings: RankingSetting
     parsed = snapshot.parser().parse(request.query)
     if mode == "all":
         parsed = parsed.strict()
-    filters = _merge_filters(snapshot, request.filters, parsed.filters)
+    stored = _stored_values(snapshot)
+    filters = merge_filters(request.filters, parsed.filters, stored)
     selections = {name: _selection(snapshot, name, values) for name, values in filters.items()}
     allowed = snapshot.live().copy()
     for name, values in parsed.exclusions.items():
-        allowed &= ~_selection(snapshot, name, _resolve_values(snapshot, name, values))
+        allowed &= ~_selection(snapshot, name, resolve_values(name, values, stored))
     date_range = _combine_dates(request, parsed)
     if date_range:
         allowed &= _published_between(snapshot, *date_range.bounds())
@@ -235,23 +236,28 @@ def _relaxed(parsed: ParsedQuery, matches: Matches, documents: np.ndarray) -> tu
     return tuple(clause.typed for clause, mask in zip(parsed.optional, matches.optional) if (documents & ~mask).any())
 
 
-def _merge_filters(
-    snapshot: Snapshot, chosen: Mapping[str, tuple[str, ...]], typed: Mapping[str, tuple[str, ...]]
+def merge_filters(
+    chosen: Mapping[str, tuple[str, ...]], typed: Mapping[str, tuple[str, ...]], stored_values: Callable[[str], Iterable[str]]
 ) -> dict[str, tuple[str, ...]]:
-    """Combine selections from the form with field:value filters typed in the query."""
+    """Combine the form's selections with typed field:value filters, each value as the index stores it (either backend)."""
     merged: dict[str, tuple[str, ...]] = {}
     for name in FILTERS:
         values = tuple(chosen.get(name, ())) + tuple(typed.get(name, ()))
         if values:
-            merged[name] = _resolve_values(snapshot, name, values)
+            merged[name] = resolve_values(name, values, stored_values)
     return merged
 
 
-def _resolve_values(snapshot: Snapshot, fieldname: str, typed: tuple[str, ...]) -> tuple[str, ...]:
+def _stored_values(snapshot: Snapshot) -> Callable[[str], Iterable[str]]:
+    """Return how to list the values the index stores for a filter field."""
+    return lambda fieldname: snapshot.facet_table(fieldname).values
+
+
+def resolve_values(fieldname: str, typed: tuple[str, ...], stored_values: Callable[[str], Iterable[str]]) -> tuple[str, ...]:
     """Map values as the user typed them to the values stored in the index, ignoring case."""
     if fieldname == "category":
         return tuple(dict.fromkeys(normalize_category(value) for value in typed))
-    stored = {value.casefold(): value for value in snapshot.facet_table(fieldname).values}
+    stored = {value.casefold(): value for value in stored_values(fieldname)}
     return tuple(dict.fromkeys(stored.get(value.casefold(), value) for value in typed))
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import xapian
 
-from archive.categories import normalize_category
 from index.analysis import analysis_family
 from index.deadline import Deadline
 from index.facets import Facet, FacetValue
@@ -24,7 +23,19 @@ from index.highlight import snippet
 from index.querying import ParsedQuery
 from index.ranking import RankingSettings
 from index.schema import FACETS, FILTERS, SEPARATOR
-from index.searching import FACET_LIMIT, MATCH_MODES, MAX_PER_PAGE, SORTS, Hit, SearchRequest, SearchResult, _combine_dates, hit_from_fields
+from index.searching import (
+    FACET_LIMIT,
+    MATCH_MODES,
+    MAX_PER_PAGE,
+    SORTS,
+    Hit,
+    SearchRequest,
+    SearchResult,
+    _combine_dates,
+    hit_from_fields,
+    merge_filters,
+    resolve_values,
+)
 from index.spelling import suggest_spelling
 from index.xapian.cluster import ClusterSnapshot
 from index.xapian.documents import (
@@ -86,7 +97,7 @@ def _search(snapshot: ClusterSnapshot, request: SearchRequest, ranking: XapianRa
     parsed = snapshot.parser().parse(request.query)
     if mode == "all":
         parsed = parsed.strict()
-    filters = _merge_filters(snapshot, request.filters, parsed.filters)
+    filters = merge_filters(request.filters, parsed.filters, _stored_values(snapshot))
     selections = {name: values_filter(name, values) for name, values in filters.items()}
     date_range = _combine_dates(request, parsed)
     restriction = _restriction(snapshot, parsed, date_range)
@@ -168,7 +179,7 @@ def _restriction(snapshot: ClusterSnapshot, parsed: ParsedQuery, date_range) -> 
     """Return the (operator, query) pairs that narrow every match: excluded facet values and the date range."""
     narrowing = []
     for name, values in parsed.exclusions.items():
-        narrowing.append((Query.OP_AND_NOT, values_filter(name, _resolve_values(snapshot, name, values))))
+        narrowing.append((Query.OP_AND_NOT, values_filter(name, resolve_values(name, values, _stored_values(snapshot)))))
     if date_range:
         start, end = date_range.bounds()
         low = encode_moment(start) if start is not None else None
@@ -329,19 +340,6 @@ def _relaxed(snapshot: ClusterSnapshot, parsed: ParsedQuery, plan: Plan, final: 
     return tuple(lacked)
 
 
-def _merge_filters(snapshot: ClusterSnapshot, chosen: Mapping[str, tuple[str, ...]], typed: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    """Combine selections from the form with field:value filters typed in the query."""
-    merged: dict[str, tuple[str, ...]] = {}
-    for name in FILTERS:
-        values = tuple(chosen.get(name, ())) + tuple(typed.get(name, ()))
-        if values:
-            merged[name] = _resolve_values(snapshot, name, values)
-    return merged
-
-
-def _resolve_values(snapshot: ClusterSnapshot, name: str, typed: tuple[str, ...]) -> tuple[str, ...]:
-    """Map values as the user typed them to the values stored in the index, ignoring case."""
-    if name == "category":
-        return tuple(dict.fromkeys(normalize_category(value) for value in typed))
-    stored = {value.casefold(): value for value in snapshot.terms(FILTER_PREFIXES[name])}
-    return tuple(dict.fromkeys(stored.get(value.casefold(), value) for value in typed))
+def _stored_values(snapshot: ClusterSnapshot) -> Callable[[str], Iterable[str]]:
+    """Return how to list the values the shards store for a filter field."""
+    return lambda name: snapshot.terms(FILTER_PREFIXES[name])
